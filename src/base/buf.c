@@ -1,0 +1,111 @@
+/* buf.c - see buf.h. Growth doubles; the cap is checked before any allocation. */
+#include "base/buf.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rs_buf_init(struct rs_buf *b, size_t max)
+{
+    b->ptr = NULL;
+    b->len = 0;
+    b->_cap = 0;
+    b->max = max;
+}
+
+static enum rs_err reserve(struct rs_buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (need < b->len)
+        return RS_ERR_TOO_LARGE;
+    if (b->max && need > b->max + 1)
+        return RS_ERR_TOO_LARGE;
+    if (need <= b->_cap)
+        return RS_OK;
+    size_t cap = b->_cap ? b->_cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->ptr, cap);
+    if (!p)
+        return RS_ERR_NOMEM;
+    b->ptr = p;
+    b->_cap = cap;
+    return RS_OK;
+}
+
+enum rs_err rs_buf_append(struct rs_buf *b, const void *data, size_t len)
+{
+    enum rs_err e = reserve(b, len);
+    if (e)
+        return e;
+    if (len)
+        memcpy(b->ptr + b->len, data, len);
+    b->len += len;
+    b->ptr[b->len] = '\0';
+    return RS_OK;
+}
+
+enum rs_err rs_buf_puts(struct rs_buf *b, const char *s)
+{
+    return rs_buf_append(b, s, strlen(s));
+}
+
+enum rs_err rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return RS_ERR_INVALID;
+    enum rs_err e = reserve(b, (size_t)n);
+    if (e)
+        return e;
+    va_start(ap, fmt);
+    vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return RS_OK;
+}
+
+enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    enum rs_err e = RS_OK;
+    for (const unsigned char *p = (const unsigned char *)s; *p && !e; p++) {
+        char esc[7];
+        switch (*p) {
+        case '"': e = rs_buf_append(b, "\\\"", 2); break;
+        case '\\': e = rs_buf_append(b, "\\\\", 2); break;
+        case '\n': e = rs_buf_append(b, "\\n", 2); break;
+        case '\r': e = rs_buf_append(b, "\\r", 2); break;
+        case '\t': e = rs_buf_append(b, "\\t", 2); break;
+        default:
+            if (*p < 0x20) {
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[*p >> 4];
+                esc[5] = hex[*p & 15];
+                e = rs_buf_append(b, esc, 6);
+            } else {
+                e = rs_buf_append(b, p, 1);
+            }
+        }
+    }
+    return e;
+}
+
+char *rs_buf_steal(struct rs_buf *b)
+{
+    char *p = b->ptr;
+    if (!p)
+        p = calloc(1, 1);
+    b->ptr = NULL;
+    b->len = b->_cap = 0;
+    return p;
+}
+
+void rs_buf_free(struct rs_buf *b)
+{
+    free(b->ptr);
+    b->ptr = NULL;
+    b->len = b->_cap = 0;
+}

@@ -1,0 +1,28 @@
+/* buf.h - a growable byte buffer with a hard size cap.
+ * Untrusted bytes only ever go into an rs_buf: appending past max returns RS_ERR_TOO_LARGE
+ * (the contents are kept, the append is refused). The data is always NUL-terminated. */
+#ifndef RS_BUF_H
+#define RS_BUF_H
+#include <stddef.h>
+#include <stdarg.h>
+#include "base/err.h"
+
+struct rs_buf {
+    char *ptr;     /* NULL until the first append */
+    size_t len;
+    size_t _cap;
+    size_t max;    /* 0 means no cap (only for data we produce ourselves) */
+};
+
+void rs_buf_init(struct rs_buf *b, size_t max);
+enum rs_err rs_buf_append(struct rs_buf *b, const void *data, size_t len);
+enum rs_err rs_buf_puts(struct rs_buf *b, const char *s);
+enum rs_err rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s with JSON string escaping (no surrounding quotes). */
+enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s);
+/* Takes ownership of the bytes away from the buffer; caller frees with free(). */
+char *rs_buf_steal(struct rs_buf *b);
+void rs_buf_free(struct rs_buf *b);
+
+#endif

@@ -1,0 +1,21 @@
+/* log.h - structured logs: one JSON object per line on stderr.
+ * Fields are key/value string pairs ending with NULL; values are JSON-escaped here, so callers
+ * may pass request data. Never pass a token or a secret: nothing below can tell them apart.
+ * A line is written with one write(2), so lines from worker threads never interleave. */
+#ifndef RS_LOG_H
+#define RS_LOG_H
+
+enum rs_log_level { RS_LOG_DEBUG, RS_LOG_INFO, RS_LOG_WARN, RS_LOG_ERROR };
+
+void rs_log_set_level(enum rs_log_level lvl);
+/* Parses "debug", "info", "warn", "error"; returns -1 for anything else. */
+int rs_log_level_parse(const char *s);
+void rs_log_write(enum rs_log_level lvl, const char *func, const char *event, ...)
+    __attribute__((sentinel));
+
+#define RS_LOG_DEBUG(event, ...) rs_log_write(RS_LOG_DEBUG, __func__, event, __VA_ARGS__)
+#define RS_LOG_INFO(event, ...) rs_log_write(RS_LOG_INFO, __func__, event, __VA_ARGS__)
+#define RS_LOG_WARN(event, ...) rs_log_write(RS_LOG_WARN, __func__, event, __VA_ARGS__)
+#define RS_LOG_ERROR(event, ...) rs_log_write(RS_LOG_ERROR, __func__, event, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,13 @@
+/* rand.h - random secrets: tokens, client secrets, ids. libsodium's CSPRNG (getrandom). */
+#ifndef RS_RAND_H
+#define RS_RAND_H
+#include <stddef.h>
+
+/* 256 random bits, base64url: 43 characters + NUL. */
+#define RS_TOKEN_STRLEN 44
+void rs_rand_token(char out[RS_TOKEN_STRLEN]);
+/* n random bytes as lowercase hex into out (2n+1 bytes). */
+void rs_rand_hex(char *out, size_t nbytes);
+void rs_rand_bytes(void *out, size_t n);
+
+#endif

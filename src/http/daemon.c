@@ -1,0 +1,253 @@
+/* daemon.c - see daemon.h. */
+#include "http/daemon.h"
+#include "http/metrics.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rs_http {
+    struct MHD_Daemon *d;
+    rs_http_dispatch_fn *fn;
+    void *app;
+    size_t max_body;
+    int port;
+    atomic_int inflight;
+};
+
+/* Per-request state, from the first callback to the completion notification. */
+struct conn_state {
+    struct rs_buf body;
+    bool too_large;
+    uint64_t t0;
+};
+
+static atomic_uint_fast64_t req_seq;
+static uint32_t boot_id;
+
+static const char *get_header(void *impl, const char *name)
+{
+    return MHD_lookup_connection_value(impl, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    /* a query over RS_FORM_MAX_FIELDS keeps its first fields; endpoints never need more */
+    rs_form_add(cls, key, value ? value : "");
+    return MHD_YES;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, struct rs_resp *r)
+{
+    size_t len = r->body.len;
+    char *body = rs_buf_steal(&r->body);
+    if (!body)
+        return MHD_NO;
+    struct MHD_Response *m = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!m) {
+        free(body);
+        return MHD_NO;
+    }
+    if (r->content_type && len)
+        MHD_add_response_header(m, "Content-Type", r->content_type);
+    if (r->no_store) {
+        MHD_add_response_header(m, "Cache-Control", "no-store");
+        MHD_add_response_header(m, "Pragma", "no-cache");
+    }
+    for (size_t i = 0; i < r->header_count; i++)
+        MHD_add_response_header(m, r->headers[i].name, r->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)(r->status ? r->status : 500), m);
+    MHD_destroy_response(m);
+    return ret;
+}
+
+static void access_log(const struct rs_req *req, const struct rs_resp *r, uint64_t us)
+{
+    char st[8], dur[24];
+    snprintf(st, sizeof st, "%d", r->status);
+    snprintf(dur, sizeof dur, "%llu", (unsigned long long)us);
+    rs_log_write(r->status >= 500 ? RS_LOG_WARN : RS_LOG_INFO, "http", "request", "request_id",
+                 req->request_id, "method", req->method, "path", req->path, "status", st,
+                 "duration_us", dur, "client_id", r->client_id[0] ? r->client_id : NULL,
+                 "error", r->error, "remote", req->remote_addr, NULL);
+}
+
+static void too_large(struct rs_resp *r)
+{
+    r->status = 413;
+    r->no_store = true;
+    r->error = "invalid_request";
+    r->content_type = "application/json";
+    rs_buf_puts(&r->body, "{\"error\":\"invalid_request\",\"error_description\":"
+                          "\"request body too large\"}");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct rs_http *h = cls;
+    struct conn_state *st = *con_cls;
+    (void)version;
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        rs_buf_init(&st->body, h->max_body);
+        st->t0 = rs_clock_mono_us();
+        *con_cls = st;
+        atomic_fetch_add(&h->inflight, 1);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > h->max_body)
+            st->too_large = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!st->too_large && rs_buf_append(&st->body, upload_data, *upload_data_size))
+            st->too_large = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    struct rs_req req = {0};
+    struct rs_resp resp;
+    unsigned route = RS_METRICS_MAX_ROUTES - 1;
+    char addr[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, sizeof addr);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr, sizeof addr);
+    }
+    req.method = method;
+    req.path = url;
+    req.body = st->body.ptr ? st->body.ptr : "";
+    req.body_len = st->body.len;
+    req.remote_addr = addr;
+    req._header = get_header;
+    req._impl = conn;
+    snprintf(req.request_id, sizeof req.request_id, "%08x%08llx", boot_id,
+             (unsigned long long)atomic_fetch_add_explicit(&req_seq, 1, memory_order_relaxed));
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req.query);
+    rs_resp_init(&resp);
+    if (st->too_large)
+        too_large(&resp);
+    else
+        h->fn(h->app, &req, &resp, &route);
+    if (!resp.status) {
+        resp.status = 500;
+        resp.no_store = true;
+    }
+    rs_resp_header(&resp, "X-Request-Id", req.request_id);
+    uint64_t us = rs_clock_mono_us() - st->t0;
+    rs_metrics_observe(route, resp.status, us);
+    access_log(&req, &resp, us);
+    enum MHD_Result ret = send_resp(conn, &resp);
+    rs_resp_free(&resp);
+    rs_form_free(&req.query);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct rs_http *h = cls;
+    struct conn_state *st = *con_cls;
+    (void)conn;
+    (void)toe;
+    if (!st)
+        return;
+    rs_buf_free(&st->body);
+    free(st);
+    *con_cls = NULL;
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    RS_LOG_WARN("http_daemon", "message", msg, NULL);
+}
+
+enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn, void *app,
+                          struct rs_http **out)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char port[8];
+    struct rs_http *h = calloc(1, sizeof *h);
+    *out = NULL;
+    if (!h)
+        return RS_ERR_NOMEM;
+    boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+    snprintf(port, sizeof port, "%d", o->port);
+    if (getaddrinfo(o->host, port, &hints, &ai) || !ai) {
+        RS_LOG_ERROR("listen_failed", "host", o->host, "reason", "cannot resolve host", NULL);
+        free(h);
+        return RS_ERR_INVALID;
+    }
+    h->fn = fn;
+    h->app = app;
+    h->max_body = o->max_body;
+    long threads = o->threads ? (long)o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1)
+        threads = 1;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                            MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+                            MHD_OPTION_CONNECTION_LIMIT, 10000u,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!h->d) {
+        RS_LOG_ERROR("listen_failed", "host", o->host, "port", port, NULL);
+        free(h);
+        return RS_ERR_IO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : o->port;
+    *out = h;
+    return RS_OK;
+}
+
+int rs_http_port(const struct rs_http *h)
+{
+    return h->port;
+}
+
+void rs_http_stop(struct rs_http *h, unsigned grace_ms)
+{
+    if (!h)
+        return;
+    MHD_socket ls = MHD_quiesce_daemon(h->d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    for (unsigned waited = 0; atomic_load(&h->inflight) > 0 && waited < grace_ms; waited += 10)
+        usleep(10000);
+    MHD_stop_daemon(h->d);
+    free(h);
+}

@@ -1,0 +1,235 @@
+/* clients.c - see clients.h. */
+#include "oauth/clients.h"
+#include "oauth/common.h"
+#include "oauth/scope.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* A redirect URI must be absolute, without fragment (RFC 6749 §3.1.2); plain http only for
+ * loopback hosts (RFC 8252 §7.3); private-use schemes (with a dot) for native apps. */
+static bool redirect_uri_ok(const char *u)
+{
+    if (strlen(u) > 1000 || strchr(u, '#') || strchr(u, ' '))
+        return false;
+    if (strncmp(u, "https://", 8) == 0)
+        return u[8] && u[8] != '/';
+    if (strncmp(u, "http://", 7) == 0) {
+        const char *h = u + 7;
+        static const char *const loop[] = {"localhost", "127.0.0.1", "[::1]"};
+        for (size_t i = 0; i < 3; i++) {
+            size_t n = strlen(loop[i]);
+            if (strncmp(h, loop[i], n) == 0 && (h[n] == ':' || h[n] == '/' || !h[n]))
+                return true;
+        }
+        return false;
+    }
+    const char *colon = strchr(u, ':');
+    if (!colon || colon == u)
+        return false;
+    for (const char *p = u; p < colon; p++)
+        if (!(*p == '.' || *p == '+' || *p == '-' || (*p >= 'a' && *p <= 'z') ||
+              (*p >= '0' && *p <= '9')))
+            return false;
+    return memchr(u, '.', (size_t)(colon - u)) != NULL;
+}
+
+static bool origin_ok(const char *o)
+{
+    /* scheme://host[:port] and nothing else */
+    const char *p = strstr(o, "://");
+    return p && p != o && p[3] && !strchr(p + 3, '/') && strlen(o) < 256 && !strchr(o, ' ');
+}
+
+/* Joins a JSON array of strings into a space-separated list, checking each with ok(). */
+static enum rs_err join(json_t *arr, bool (*ok)(const char *), char **out)
+{
+    struct rs_buf b;
+    size_t i;
+    json_t *v;
+    rs_buf_init(&b, 64 * 1024);
+    json_array_foreach(arr, i, v) {
+        const char *s = json_string_value(v);
+        if (!s || !*s || (ok && !ok(s)) || strchr(s, ' ')) {
+            rs_buf_free(&b);
+            return RS_ERR_INVALID;
+        }
+        if ((i && rs_buf_append(&b, " ", 1)) || rs_buf_puts(&b, s)) {
+            rs_buf_free(&b);
+            return RS_ERR_INVALID;
+        }
+    }
+    *out = rs_buf_steal(&b);
+    return *out ? RS_OK : RS_ERR_NOMEM;
+}
+
+static bool grant_type_ok(const char *g)
+{
+    return !strcmp(g, "authorization_code") || !strcmp(g, "refresh_token") ||
+           !strcmp(g, "client_credentials");
+}
+
+static bool response_type_ok(const char *r)
+{
+    return !strcmp(r, "code");
+}
+
+static enum rs_err list_member(json_t *meta, const char *name, const char *def,
+                               bool (*ok)(const char *), char **out, bool *bad)
+{
+    json_t *v = json_object_get(meta, name);
+    if (!v || json_is_null(v)) {
+        *out = strdup(def);
+        return *out ? RS_OK : RS_ERR_NOMEM;
+    }
+    if (!json_is_array(v)) {
+        *bad = true;
+        return RS_ERR_INVALID;
+    }
+    enum rs_err e = join(v, ok, out);
+    if (e == RS_ERR_INVALID)
+        *bad = true;
+    return e;
+}
+
+enum rs_err rs_clients_from_metadata(json_t *meta, struct rs_client *c, enum rs_oauth_err *code,
+                                     const char **why)
+{
+    char id[RS_ID_MAX + 1];
+    bool bad = false;
+    enum rs_err e;
+    snprintf(id, sizeof id, "%s", c->client_id);
+    rs_client_clear(c);
+    snprintf(c->client_id, sizeof c->client_id, "%s", id);
+    *code = RS_OAUTH_INVALID_CLIENT_METADATA;
+    if (!json_is_object(meta)) {
+        *why = "the body must be a JSON object";
+        return RS_ERR_INVALID;
+    }
+    e = list_member(meta, "redirect_uris", "", redirect_uri_ok, &c->redirect_uris, &bad);
+    if (bad) {
+        *code = RS_OAUTH_INVALID_REDIRECT_URI;
+        *why = "redirect_uris must be absolute https URIs (http only on loopback) without fragment";
+        return RS_ERR_INVALID;
+    }
+    if (!e)
+        e = list_member(meta, "grant_types", "authorization_code", grant_type_ok, &c->grant_types, &bad);
+    if (bad) {
+        *why = "grant_types may contain authorization_code, refresh_token, client_credentials";
+        return RS_ERR_INVALID;
+    }
+    if (!e)
+        e = list_member(meta, "response_types",
+                        rs_list_has(c->grant_types, "authorization_code") ? "code" : "",
+                        response_type_ok, &c->response_types, &bad);
+    if (bad) {
+        *why = "response_types may only contain code";
+        return RS_ERR_INVALID;
+    }
+    if (!e)
+        e = list_member(meta, "authorized_origins", "", origin_ok, &c->origins, &bad);
+    if (bad) {
+        *why = "authorized_origins must be origins (scheme://host[:port])";
+        return RS_ERR_INVALID;
+    }
+    if (e)
+        return e;
+    json_t *v = json_object_get(meta, "token_endpoint_auth_method");
+    const char *method = v ? json_string_value(v) : "client_secret_basic";
+    if (!method || (strcmp(method, "client_secret_basic") && strcmp(method, "client_secret_post") &&
+                    strcmp(method, "none"))) {
+        *why = "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none";
+        return RS_ERR_INVALID;
+    }
+    v = json_object_get(meta, "scope");
+    const char *scope = v ? json_string_value(v) : "";
+    if (!scope || !rs_scope_valid(scope)) {
+        *why = "scope must be a space-separated list of scope tokens";
+        return RS_ERR_INVALID;
+    }
+    v = json_object_get(meta, "client_name");
+    const char *name = v ? json_string_value(v) : "";
+    if (!name || strlen(name) > 200) {
+        *why = "client_name must be a string of at most 200 characters";
+        return RS_ERR_INVALID;
+    }
+    c->auth_method = strdup(method);
+    c->scope = strdup(scope);
+    c->client_name = strdup(name);
+    if (!c->auth_method || !c->scope || !c->client_name)
+        return RS_ERR_NOMEM;
+    /* consistency (RFC 7591 §2.1) */
+    if (rs_list_has(c->response_types, "code") != rs_list_has(c->grant_types, "authorization_code")) {
+        *why = "response_type code goes with grant_type authorization_code";
+        return RS_ERR_INVALID;
+    }
+    if (rs_list_has(c->grant_types, "authorization_code") && !*c->redirect_uris) {
+        *code = RS_OAUTH_INVALID_REDIRECT_URI;
+        *why = "redirect_uris is required for the authorization_code grant";
+        return RS_ERR_INVALID;
+    }
+    if (!strcmp(method, "none") && rs_list_has(c->grant_types, "client_credentials")) {
+        *why = "a public client (none) cannot use client_credentials";
+        return RS_ERR_INVALID;
+    }
+    if (rs_list_has(c->grant_types, "refresh_token") &&
+        !rs_list_has(c->grant_types, "authorization_code")) {
+        *why = "refresh_token needs the authorization_code grant";
+        return RS_ERR_INVALID;
+    }
+    return RS_OK;
+}
+
+enum rs_err rs_clients_create(struct rs_ctx *ctx, struct rs_client *c,
+                              char secret_out[RS_TOKEN_STRLEN])
+{
+    if (!c->client_id[0])
+        rs_rand_hex(c->client_id, 16);
+    secret_out[0] = '\0';
+    c->has_secret = false;
+    if (strcmp(c->auth_method, "none") != 0) {
+        rs_rand_token(secret_out);
+        rs_oauth_secret_digest(ctx, secret_out, c->secret_hash);
+        c->has_secret = true;
+    }
+    c->created_at = rs_clock_now();
+    enum rs_err e = rs_store_client_put(ctx->store, c);
+    if (e)
+        sodium_memzero(secret_out, RS_TOKEN_STRLEN);
+    return e;
+}
+
+static json_t *split(const char *list)
+{
+    json_t *a = json_array();
+    const char *p = list;
+    while (a && p && *p) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            json_array_append_new(a, json_stringn(p, n));
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return a;
+}
+
+json_t *rs_clients_to_json(const struct rs_client *c)
+{
+    json_t *o = json_pack("{s:s,s:I,s:o,s:o,s:o,s:s,s:o}", "client_id", c->client_id,
+                          "client_id_issued_at", (json_int_t)c->created_at, "redirect_uris",
+                          split(c->redirect_uris), "grant_types", split(c->grant_types),
+                          "response_types", split(c->response_types), "token_endpoint_auth_method",
+                          c->auth_method, "authorized_origins", split(c->origins));
+    if (o && c->scope[0])
+        json_object_set_new(o, "scope", json_string(c->scope));
+    if (o && c->client_name[0])
+        json_object_set_new(o, "client_name", json_string(c->client_name));
+    if (o && c->has_secret)
+        json_object_set_new(o, "client_secret_expires_at", json_integer(0));
+    return o;
+}

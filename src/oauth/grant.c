@@ -1,0 +1,94 @@
+/* grant.c - see grant.h. */
+#include "oauth/grant.h"
+#include "token/jwt.h"
+#include "http/metrics.h"
+#include "base/b64url.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void row(struct rs_mint *m, enum rs_token_type type, const char *token, int64_t now,
+                int64_t lifetime)
+{
+    struct rs_token *t = &m->rows[m->row_count++];
+    memset(t, 0, sizeof *t);
+    rs_hash_token(token, t->hash);
+    t->type = type;
+    t->state = RS_TS_ACTIVE;
+    snprintf(t->grant_id, sizeof t->grant_id, "%s", m->grant_id_out);
+    snprintf(t->client_id, sizeof t->client_id, "%s", m->client_id);
+    snprintf(t->sub, sizeof t->sub, "%s", m->sub);
+    snprintf(t->scope, sizeof t->scope, "%s", m->scope);
+    t->iat = now;
+    t->exp = now + lifetime;
+    t->auth_time = m->auth_time;
+}
+
+enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
+{
+    const struct rs_config *cfg = ctx->cfg;
+    m->row_count = 0;
+    m->id_token_jwt = NULL;
+    if (m->grant_id)
+        snprintf(m->grant_id_out, sizeof m->grant_id_out, "%s", m->grant_id);
+    else
+        rs_rand_hex(m->grant_id_out, RS_GRANT_ID_LEN / 2);
+    rs_rand_token(m->access);
+    row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime);
+    if (m->refresh) {
+        rs_rand_token(m->refresh_token);
+        row(m, RS_TOK_REFRESH, m->refresh_token, now, cfg->refresh_token_lifetime);
+    }
+    if (m->id_token) {
+        unsigned char h[RS_HASH_LEN];
+        char at_hash[RS_B64URL_LEN(16) + 1];
+        /* at_hash: left half of SHA-256 of the access token (OIDC Core §3.1.3.6) */
+        rs_hash_sha256(m->access, strlen(m->access), h);
+        rs_b64url_encode(h, 16, at_hash);
+        json_t *c = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "iss", cfg->issuer, "sub", m->sub,
+                              "aud", m->client_id, "iat", (json_int_t)now, "exp",
+                              (json_int_t)(now + cfg->id_token_lifetime), "auth_time",
+                              (json_int_t)m->auth_time, "at_hash", at_hash);
+        if (!c)
+            return RS_ERR_NOMEM;
+        if (m->nonce && *m->nonce)
+            json_object_set_new(c, "nonce", json_string(m->nonce));
+        enum rs_err e = rs_jwt_sign(ctx->keys, c, &m->id_token_jwt);
+        json_decref(c);
+        if (e)
+            return e;
+        row(m, RS_TOK_ID, m->id_token_jwt, now, cfg->id_token_lifetime);
+    }
+    return RS_OK;
+}
+
+enum rs_err rs_grant_respond(struct rs_ctx *ctx, const struct rs_mint *m, struct rs_resp *resp)
+{
+    json_t *o = json_pack("{s:s,s:s,s:I}", "access_token", m->access, "token_type", "Bearer",
+                          "expires_in", (json_int_t)ctx->cfg->access_token_lifetime);
+    if (!o)
+        return RS_ERR_NOMEM;
+    if (m->scope && *m->scope)
+        json_object_set_new(o, "scope", json_string(m->scope));
+    if (m->refresh)
+        json_object_set_new(o, "refresh_token", json_string(m->refresh_token));
+    if (m->id_token_jwt)
+        json_object_set_new(o, "id_token", json_string(m->id_token_jwt));
+    enum rs_err e = rs_resp_json(resp, 200, o);
+    resp->no_store = true;
+    if (!e)
+        rs_metrics_tokens_issued((unsigned)m->row_count);
+    return e;
+}
+
+void rs_mint_clear(struct rs_mint *m)
+{
+    sodium_memzero(m->access, sizeof m->access);
+    sodium_memzero(m->refresh_token, sizeof m->refresh_token);
+    if (m->id_token_jwt) {
+        sodium_memzero(m->id_token_jwt, strlen(m->id_token_jwt));
+        free(m->id_token_jwt);
+        m->id_token_jwt = NULL;
+    }
+}

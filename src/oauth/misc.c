@@ -1,0 +1,53 @@
+/* misc.c - small read-only endpoints: /jwks, /health, /metrics. */
+#include "oauth/endpoints.h"
+#include "oauth/common.h"
+#include "oauth/errors.h"
+#include "http/metrics.h"
+#include "token/jwt.h"
+
+enum rs_err rs_jwks_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
+{
+    if (!rs_oauth_method(ctx, req, resp, "GET"))
+        return RS_OK;
+    return rs_resp_text(resp, 200, "application/json", rs_keys_jwks(ctx->keys));
+}
+
+enum rs_err rs_health_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
+{
+    if (!rs_oauth_method(ctx, req, resp, "GET"))
+        return RS_OK;
+    int v = rs_store_schema_version(ctx->store);
+    json_t *o = json_pack("{s:s,s:i}", "status", v > 0 ? "ok" : "unavailable", "schema_version", v);
+    enum rs_err e = rs_resp_json(resp, v > 0 ? 200 : 503, o);
+    resp->no_store = true;
+    return e;
+}
+
+enum rs_err rs_metrics_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
+{
+    struct rs_store_stats st;
+    if (!rs_oauth_method(ctx, req, resp, "GET"))
+        return RS_OK;
+    enum rs_err e = rs_metrics_render(&resp->body);
+    rs_store_stats(ctx->store, &st);
+    if (!e)
+        e = rs_buf_printf(&resp->body,
+                          "# HELP rescind_store_commits_total Store commits (group commits).\n"
+                          "# TYPE rescind_store_commits_total counter\n"
+                          "rescind_store_commits_total %llu\n"
+                          "# HELP rescind_store_commit_seconds_total Time spent in store commits.\n"
+                          "# TYPE rescind_store_commit_seconds_total counter\n"
+                          "rescind_store_commit_seconds_total %g\n"
+                          "# HELP rescind_store_writes_total Write operations committed in batches.\n"
+                          "# TYPE rescind_store_writes_total counter\n"
+                          "rescind_store_writes_total %llu\n"
+                          "# HELP rescind_store_commit_failures_total Failed commits.\n"
+                          "# TYPE rescind_store_commit_failures_total counter\n"
+                          "rescind_store_commit_failures_total %llu\n",
+                          (unsigned long long)st.commits, (double)st.commit_us_total / 1e6,
+                          (unsigned long long)st.batched_jobs,
+                          (unsigned long long)st.commit_failures);
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4";
+    return e;
+}

@@ -1,0 +1,193 @@
+/* token.c - see token.h. One function per grant type; the shared steps (form, client
+ * authentication, minting, response) are done once in rs_token_handle. */
+#include "oauth/endpoints.h"
+#include "oauth/client_auth.h"
+#include "oauth/common.h"
+#include "oauth/errors.h"
+#include "oauth/grant.h"
+#include "oauth/pkce.h"
+#include "oauth/scope.h"
+#include "base/clock.h"
+#include <stdio.h>
+#include <string.h>
+
+struct exchange_check {
+    const struct rs_client *client;
+    const char *redirect_uri;   /* code grant */
+    const char *code_verifier;  /* code grant */
+    const char *scope;          /* refresh grant: requested narrowing, may be NULL */
+    struct rs_ctx *ctx;
+    struct rs_mint *mint;
+    int64_t now;
+    enum rs_oauth_err err;      /* set when the check refuses */
+    const char *why;
+    /* copies that outlive the transaction (the mint points at them) */
+    char sub[RS_ID_MAX + 1];
+    char scope_buf[RS_SCOPE_MAX + 1];
+};
+
+/* Runs inside the store's exchange transaction: validates the presented code or refresh token
+ * against the request and mints the replacement tokens of the same grant. */
+static enum rs_err exchange_check(const struct rs_token *old, void *arg, struct rs_token *rows,
+                                  size_t cap, size_t *n_out)
+{
+    struct exchange_check *x = arg;
+    struct rs_mint *m = x->mint;
+    x->err = RS_OAUTH_INVALID_GRANT;
+    if (strcmp(old->client_id, x->client->client_id) != 0) {
+        x->why = "the grant was issued to another client";
+        return RS_ERR_INVALID;
+    }
+    if (old->type == RS_TOK_CODE) {
+        /* RFC 6749 §4.1.3: redirect_uri must match the one of the authorization request */
+        if (old->redirect_uri[0] && (!x->redirect_uri || strcmp(old->redirect_uri, x->redirect_uri))) {
+            x->why = "redirect_uri does not match the authorization request";
+            return RS_ERR_INVALID;
+        }
+        if (old->code_challenge[0]) {
+            if (!x->code_verifier || !rs_pkce_verify(x->code_verifier, old->code_challenge)) {
+                x->why = "PKCE verification failed";
+                return RS_ERR_INVALID;
+            }
+        } else if (x->code_verifier) {
+            x->why = "code_verifier sent but the authorization request had no code_challenge";
+            return RS_ERR_INVALID;
+        }
+    } else {
+        /* refresh: the scope may only narrow (RFC 6749 §6) */
+        if (x->scope && *x->scope && !rs_list_subset(x->scope, old->scope)) {
+            x->err = RS_OAUTH_INVALID_SCOPE;
+            x->why = "scope exceeds the original grant";
+            return RS_ERR_INVALID;
+        }
+    }
+    snprintf(x->sub, sizeof x->sub, "%s", old->sub);
+    snprintf(x->scope_buf, sizeof x->scope_buf, "%s",
+             old->type == RS_TOK_REFRESH && x->scope && *x->scope ? x->scope : old->scope);
+    m->grant_id = old->grant_id; /* used while minting only */
+    m->client_id = x->client->client_id;
+    m->sub = x->sub;
+    m->scope = x->scope_buf;
+    m->auth_time = old->auth_time;
+    m->nonce = old->type == RS_TOK_CODE ? old->nonce : "";
+    m->refresh = rs_list_has(x->client->grant_types, "refresh_token");
+    m->id_token = old->sub[0] && rs_list_has(m->scope, "openid");
+    enum rs_err e = rs_grant_mint(x->ctx, m, x->now);
+    if (e)
+        return e;
+    if (m->row_count > cap)
+        return RS_ERR_INVALID;
+    memcpy(rows, m->rows, m->row_count * sizeof *rows);
+    *n_out = m->row_count;
+    return RS_OK;
+}
+
+static enum rs_err grant_exchange(struct rs_ctx *ctx, const struct rs_client *client,
+                                  const struct rs_form *form, struct rs_resp *resp,
+                                  enum rs_token_type type)
+{
+    const char *presented = rs_form_get(form, type == RS_TOK_CODE ? "code" : "refresh_token");
+    struct rs_mint m = {0};
+    struct exchange_check x = {
+        .client = client,
+        .redirect_uri = rs_form_get(form, "redirect_uri"),
+        .code_verifier = rs_form_get(form, "code_verifier"),
+        .scope = type == RS_TOK_REFRESH ? rs_form_get(form, "scope") : NULL,
+        .ctx = ctx,
+        .mint = &m,
+        .now = rs_clock_now(),
+    };
+    unsigned char h[RS_HASH_LEN];
+    struct rs_token rows[3];
+    if (!presented || !*presented)
+        return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_REQUEST,
+                              type == RS_TOK_CODE ? "code is required" : "refresh_token is required",
+                              NULL);
+    if (type == RS_TOK_REFRESH && !rs_list_has(client->grant_types, "refresh_token"))
+        return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_UNAUTHORIZED_CLIENT,
+                              "the client may not use the refresh_token grant", NULL);
+    if (type == RS_TOK_CODE && !rs_list_has(client->grant_types, "authorization_code"))
+        return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_UNAUTHORIZED_CLIENT,
+                              "the client may not use the authorization_code grant", NULL);
+    rs_hash_token(presented, h);
+    /* the replacement tokens are minted inside the exchange transaction (exchange_check) */
+    enum rs_err e = rs_store_token_exchange(ctx->store, h, type, x.now, exchange_check, &x, rows,
+                                            3);
+    if (e == RS_ERR_NOT_FOUND) {
+        e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_GRANT,
+                           type == RS_TOK_CODE ? "invalid, expired or revoked authorization code"
+                                               : "invalid, expired or revoked refresh token",
+                           NULL);
+    } else if (e == RS_ERR_CONFLICT) {
+        e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_GRANT,
+                           "the token was already used; its grant has been revoked", NULL);
+    } else if (e == RS_ERR_INVALID) {
+        e = rs_oauth_error(resp, ctx->cfg, x.err, x.why, NULL);
+    } else if (e) {
+        e = rs_oauth_error_from(resp, ctx->cfg, e);
+    } else {
+        e = rs_grant_respond(ctx, &m, resp);
+    }
+    rs_mint_clear(&m);
+    return e;
+}
+
+static enum rs_err grant_client_credentials(struct rs_ctx *ctx, const struct rs_client *client,
+                                            const struct rs_form *form, struct rs_resp *resp)
+{
+    char scope[RS_SCOPE_MAX + 1];
+    struct rs_mint m = {0};
+    if (strcmp(client->auth_method, "none") == 0 ||
+        !rs_list_has(client->grant_types, "client_credentials"))
+        return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_UNAUTHORIZED_CLIENT,
+                              "the client may not use the client_credentials grant", NULL);
+    if (rs_scope_resolve(client, rs_form_get(form, "scope"), scope))
+        return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_SCOPE,
+                              "unknown scope or scope not allowed for this client", NULL);
+    m.client_id = client->client_id;
+    m.sub = "";
+    m.scope = scope;
+    m.nonce = "";
+    int64_t now = rs_clock_now();
+    enum rs_err e = rs_grant_mint(ctx, &m, now);
+    if (!e)
+        e = rs_store_tokens_put(ctx->store, m.rows, m.row_count);
+    if (e)
+        e = rs_oauth_error_from(resp, ctx->cfg, e);
+    else
+        e = rs_grant_respond(ctx, &m, resp);
+    rs_mint_clear(&m);
+    return e;
+}
+
+enum rs_err rs_token_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
+{
+    struct rs_form form;
+    struct rs_client client = {0};
+    enum rs_err e = RS_OK;
+    if (!rs_oauth_method(ctx, req, resp, "POST"))
+        return RS_OK;
+    e = rs_oauth_read_form(ctx, req, resp, &form);
+    if (e)
+        goto out;
+    e = rs_client_authenticate(ctx, req, &form, &client, resp);
+    if (e)
+        goto out;
+    const char *gt = rs_form_get(&form, "grant_type");
+    if (!gt || !*gt)
+        e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_REQUEST, "grant_type is required", NULL);
+    else if (strcmp(gt, "client_credentials") == 0)
+        e = grant_client_credentials(ctx, &client, &form, resp);
+    else if (strcmp(gt, "authorization_code") == 0)
+        e = grant_exchange(ctx, &client, &form, resp, RS_TOK_CODE);
+    else if (strcmp(gt, "refresh_token") == 0)
+        e = grant_exchange(ctx, &client, &form, resp, RS_TOK_REFRESH);
+    else
+        e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_UNSUPPORTED_GRANT_TYPE,
+                           "unsupported grant_type", NULL);
+out:
+    rs_client_clear(&client);
+    rs_form_free(&form);
+    /* errors already rendered into resp are not failures of the server */
+    return resp->status ? RS_OK : e;
+}

@@ -1,0 +1,79 @@
+/* routes.c - the route table: one row per endpoint. Paths of configurable endpoints come from the
+ * live snapshot (endpoint URLs), so a changed URL routes on the next request. */
+#include "app.h"
+#include "admin/admin.h"
+#include "oauth/endpoints.h"
+#include "oauth/errors.h"
+#include "oauth/cors.h"
+#include "http/metrics.h"
+#include <string.h>
+
+struct route {
+    const char *name;
+    int ep;              /* enum rs_endpoint, or -1 for a fixed path */
+    const char *path;    /* fixed path (ep == -1) */
+    bool prefix;         /* also match path + "/..." */
+    rs_handler_fn *fn;
+};
+
+static const struct route routes[] = {
+    {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle},
+    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle},
+    {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle},
+    {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle},
+    {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle},
+    {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle},
+    {"register", RS_EP_REGISTER, NULL, false, rs_register_handle},
+    {"register_manage", RS_EP_REGISTER, NULL, true, rs_register_manage_handle},
+    {"discovery", -1, "/.well-known/openid-configuration", false, rs_discovery_handle},
+    {"discovery", -1, "/.well-known/oauth-authorization-server", false, rs_discovery_handle},
+    {"health", -1, "/health", false, rs_health_handle},
+    {"metrics", -1, "/metrics", false, rs_metrics_handle},
+    {"admin", -1, "/admin", true, rs_admin_handle},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+void rs_routes_init(void)
+{
+    for (unsigned i = 0; i < NROUTES; i++)
+        rs_metrics_route_name(i, routes[i].name);
+    rs_metrics_route_name(NROUTES, "not_found");
+}
+
+static bool match(const struct route *r, const struct rs_config *cfg, const char *path)
+{
+    const char *p = r->ep >= 0 ? cfg->ep_path[r->ep] : r->path;
+    size_t n = strlen(p);
+    if (strncmp(path, p, n) != 0)
+        return false;
+    if (!r->prefix)
+        return path[n] == '\0';
+    return path[n] == '/' && path[n + 1] != '\0';
+}
+
+void rs_routes_dispatch(void *app_, const struct rs_req *req, struct rs_resp *resp,
+                        unsigned *route_out)
+{
+    struct rs_app *app = app_;
+    struct rs_config *cfg = rs_config_acquire();
+    struct rs_ctx ctx = {cfg, app->store, app->keys, app->pepper};
+    const struct route *r = NULL;
+    for (unsigned i = 0; i < NROUTES && !r; i++) {
+        if (match(&routes[i], cfg, req->path)) {
+            r = &routes[i];
+            *route_out = i;
+        }
+    }
+    if (!r) {
+        *route_out = NROUTES;
+        rs_oauth_error(resp, cfg, RS_OAUTH_NOT_FOUND, "no such endpoint", NULL);
+    } else if (strcmp(req->method, "OPTIONS") == 0 && rs_cors_preflight(&ctx, req, resp)) {
+        /* CORS preflight answered */
+    } else {
+        enum rs_err e = r->fn(&ctx, req, resp);
+        if (e && !resp->status)
+            rs_oauth_error_from(resp, cfg, e);
+        rs_cors_apply(&ctx, req, resp);
+    }
+    rs_config_release(cfg);
+}

@@ -1,0 +1,1282 @@
+/* store_sqlite.c - the SQLite backend of store.h.
+ *
+ * Durability and speed come from two choices:
+ *  - Writes go through one writer thread that owns the only write connection. Callers enqueue
+ *    a job and sleep; the writer takes every job queued so far, runs each inside its own
+ *    SAVEPOINT (one failing job does not undo its neighbours), then COMMITs them together with
+ *    synchronous=FULL, and only then wakes the callers. N concurrent writes cost one fsync.
+ *  - Reads use one read-only connection per worker thread (WAL: readers never wait for the
+ *    writer) with statements prepared once per connection.
+ * A write is visible to every reader from the moment its caller is woken, because the commit
+ * has completed before. SQL text lives in this file only. */
+#include "store/store.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "migrations_sqlite.h"
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------- statements (one table for readers and writer) ---------- */
+enum stmt_id {
+    Q_TOKEN_GET,
+    Q_TOKEN_PUT,
+    Q_TOKEN_SET_STATE,
+    Q_GRANT_PUT,
+    Q_GRANT_REVOKE,
+    Q_GRANT_TOKENS_REVOKE,
+    Q_CLIENT_GRANTS,
+    Q_USER_GRANTS,
+    Q_CLIENT_GET,
+    Q_CLIENT_PUT,
+    Q_CLIENT_UPDATE,
+    Q_CLIENT_DELETE,
+    Q_CLIENT_LIST,
+    Q_CLIENT_COUNT,
+    Q_ORIGIN_KNOWN,
+    Q_USER_PUT,
+    Q_USER_BY_NAME,
+    Q_USER_BY_SUB,
+    Q_USER_DELETE,
+    Q_USER_LIST,
+    Q_SESSION_PUT,
+    Q_SESSION_GET,
+    Q_ADMIN_PUT,
+    Q_ADMIN_GET,
+    Q_ADMIN_COUNT,
+    Q_AUDIT_PUT,
+    Q_AUDIT_LIST,
+    Q_SETTING_PUT,
+    Q_SETTING_GET,
+    Q_PURGE_TOKENS,
+    Q_PURGE_SESSIONS,
+    Q_PURGE_GRANTS,
+    Q_COUNT
+};
+
+#define TOKEN_COLS                                                                          \
+    "hash, type, state, grant_id, client_id, sub, scope, iat, exp, auth_time, nonce, "     \
+    "redirect_uri, code_challenge"
+#define CLIENT_COLS                                                                         \
+    "client_id, secret_hash, reg_token_hash, auth_method, redirect_uris, grant_types, "    \
+    "response_types, scope, client_name, origins, created_at"
+#define USER_COLS "sub, username, pw_hash, email, name, created_at"
+
+static const char *const sql[Q_COUNT] = {
+    [Q_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1",
+    [Q_TOKEN_PUT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [Q_TOKEN_SET_STATE] = "UPDATE tokens SET state = ?2 WHERE hash = ?1",
+    [Q_GRANT_PUT] = "INSERT OR IGNORE INTO grants (grant_id, client_id, sub, created_at) VALUES (?1,?2,?3,?4)",
+    [Q_GRANT_REVOKE] = "UPDATE grants SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
+    [Q_GRANT_TOKENS_REVOKE] = "UPDATE tokens SET state = 1 WHERE grant_id = ?1 AND state <> 1",
+    [Q_CLIENT_GRANTS] = "SELECT grant_id FROM grants WHERE client_id = ?1 AND revoked_at IS NULL",
+    [Q_USER_GRANTS] = "SELECT grant_id FROM grants WHERE sub = ?1 AND revoked_at IS NULL",
+    [Q_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
+    [Q_CLIENT_PUT] = "INSERT INTO clients (" CLIENT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [Q_CLIENT_UPDATE] = "UPDATE clients SET secret_hash=?2, reg_token_hash=?3, auth_method=?4, "
+                        "redirect_uris=?5, grant_types=?6, response_types=?7, scope=?8, "
+                        "client_name=?9, origins=?10 WHERE client_id = ?1",
+    [Q_CLIENT_DELETE] = "DELETE FROM clients WHERE client_id = ?1",
+    [Q_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY created_at, client_id",
+    [Q_CLIENT_COUNT] = "SELECT count(*) FROM clients",
+    [Q_ORIGIN_KNOWN] = "SELECT 1 FROM clients WHERE ' ' || origins || ' ' LIKE '% ' || ?1 || ' %' "
+                       "ESCAPE '\\' LIMIT 1",
+    [Q_USER_PUT] = "INSERT INTO users (" USER_COLS ") VALUES (?1,?2,?3,?4,?5,?6)",
+    [Q_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE username = ?1",
+    [Q_USER_BY_SUB] = "SELECT " USER_COLS " FROM users WHERE sub = ?1",
+    [Q_USER_DELETE] = "DELETE FROM users WHERE sub = ?1",
+    [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username",
+    [Q_SESSION_PUT] = "INSERT INTO sessions (hash, sub, auth_time, exp) VALUES (?1,?2,?3,?4)",
+    [Q_SESSION_GET] = "SELECT hash, sub, auth_time, exp FROM sessions WHERE hash = ?1",
+    [Q_ADMIN_PUT] = "INSERT INTO admin_credentials (hash, name, created_at) VALUES (?1,?2,?3)",
+    [Q_ADMIN_GET] = "SELECT name FROM admin_credentials WHERE hash = ?1",
+    [Q_ADMIN_COUNT] = "SELECT count(*) FROM admin_credentials",
+    [Q_AUDIT_PUT] = "INSERT INTO audit (time, event, client_id, outcome, detail) VALUES (?1,?2,?3,?4,?5)",
+    [Q_AUDIT_LIST] = "SELECT id, time, event, client_id, outcome, detail FROM audit "
+                     "WHERE time >= ?1 AND time <= ?2 AND (?3 IS NULL OR client_id = ?3) "
+                     "AND (?4 IS NULL OR event = ?4) ORDER BY id DESC LIMIT ?5",
+    [Q_SETTING_PUT] = "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [Q_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+    [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE exp < ?1",
+    [Q_PURGE_SESSIONS] = "DELETE FROM sessions WHERE exp < ?1",
+    [Q_PURGE_GRANTS] = "DELETE FROM grants WHERE NOT EXISTS "
+                       "(SELECT 1 FROM tokens t WHERE t.grant_id = grants.grant_id) "
+                       "AND created_at < ?1",
+};
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[Q_COUNT];
+    struct rs_store *owner;
+    struct conn *next; /* all reader connections, for close */
+};
+
+struct job;
+typedef enum rs_err job_fn(struct conn *w, void *arg, bool *keep);
+struct job {
+    job_fn *fn;
+    void *arg;
+    enum rs_err result;
+    bool kept; /* its changes are in the batch's transaction */
+    bool done;
+    struct job *next;
+};
+
+struct rs_store {
+    char *path;
+    struct conn writer;
+    pthread_t writer_thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work_cv, done_cv;
+    struct job *queue_head, *queue_tail;
+    bool stopping;
+    atomic_bool fail_commits;
+    pthread_mutex_t readers_lock;
+    struct conn *readers;
+    atomic_uint_fast64_t commits, commit_us, batched, failures;
+};
+
+static _Thread_local struct conn *tl_reader;
+
+const char *rs_token_type_name(enum rs_token_type t)
+{
+    switch (t) {
+    case RS_TOK_ACCESS: return "access_token";
+    case RS_TOK_REFRESH: return "refresh_token";
+    case RS_TOK_ID: return "id_token";
+    case RS_TOK_CODE: return "authorization_code";
+    }
+    return "unknown";
+}
+
+void rs_client_clear(struct rs_client *c)
+{
+    free(c->auth_method);
+    free(c->redirect_uris);
+    free(c->grant_types);
+    free(c->response_types);
+    free(c->scope);
+    free(c->client_name);
+    free(c->origins);
+    memset(c, 0, sizeof *c);
+}
+
+void rs_user_clear(struct rs_user *u)
+{
+    free(u->pw_hash);
+    free(u->email);
+    free(u->name);
+    memset(u, 0, sizeof *u);
+}
+
+/* ---------- connection helpers ---------- */
+static void log_sqlite(const char *what, sqlite3 *db)
+{
+    RS_LOG_ERROR("store_error", "op", what, "sqlite", db ? sqlite3_errmsg(db) : "no connection",
+                 NULL);
+}
+
+static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
+{
+    if (!c->st[id]) {
+        if (sqlite3_prepare_v3(c->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL) !=
+            SQLITE_OK) {
+            log_sqlite("prepare", c->db);
+            return NULL;
+        }
+    }
+    return c->st[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+static void conn_close(struct conn *c)
+{
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close(c->db);
+    memset(c->st, 0, sizeof c->st);
+    c->db = NULL;
+}
+
+static enum rs_err exec(sqlite3 *db, const char *q)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK) {
+        RS_LOG_ERROR("store_error", "op", q, "sqlite", msg ? msg : "?", NULL);
+        sqlite3_free(msg);
+        return RS_ERR_STORE;
+    }
+    return RS_OK;
+}
+
+static enum rs_err conn_open(struct conn *c, const char *path, bool readonly)
+{
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= SQLITE_OPEN_NOMUTEX; /* each connection is used by one thread at a time */
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        log_sqlite("open", c->db);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return RS_ERR_STORE;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    if (readonly)
+        return exec(c->db, "PRAGMA query_only = 1");
+    return RS_OK;
+}
+
+/* Reader connection of the calling thread, opened on first use. */
+static struct conn *reader(struct rs_store *s)
+{
+    struct conn *c = tl_reader;
+    if (c && c->owner == s)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (conn_open(c, s->path, true)) {
+        free(c);
+        return NULL;
+    }
+    c->owner = s;
+    pthread_mutex_lock(&s->readers_lock);
+    c->next = s->readers;
+    s->readers = c;
+    pthread_mutex_unlock(&s->readers_lock);
+    tl_reader = c;
+    return c;
+}
+
+/* ---------- writer thread and group commit ---------- */
+static void *writer_main(void *arg)
+{
+    struct rs_store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (!s->queue_head && !s->stopping)
+            pthread_cond_wait(&s->work_cv, &s->lock);
+        struct job *batch = s->queue_head;
+        s->queue_head = s->queue_tail = NULL;
+        bool stop = s->stopping && !batch;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            break;
+
+        uint64_t t0 = rs_clock_mono_us();
+        size_t n = 0;
+        bool began = exec(s->writer.db, "BEGIN IMMEDIATE") == RS_OK;
+        for (struct job *j = batch; j; j = j->next, n++) {
+            if (!began) {
+                j->result = RS_ERR_STORE;
+                continue;
+            }
+            bool keep = false;
+            if (exec(s->writer.db, "SAVEPOINT job")) {
+                j->result = RS_ERR_STORE;
+                continue;
+            }
+            j->result = j->fn(&s->writer, j->arg, &keep);
+            if (!keep)
+                exec(s->writer.db, "ROLLBACK TO job");
+            exec(s->writer.db, "RELEASE job");
+            j->kept = keep;
+        }
+        if (began) {
+            bool ok;
+            if (atomic_load(&s->fail_commits))
+                ok = false;
+            else
+                ok = exec(s->writer.db, "COMMIT") == RS_OK;
+            if (!ok) {
+                sqlite3_exec(s->writer.db, "ROLLBACK", NULL, NULL, NULL);
+                atomic_fetch_add(&s->failures, 1);
+                for (struct job *j = batch; j; j = j->next)
+                    if (j->kept) /* its changes are gone with the batch */
+                        j->result = RS_ERR_STORE;
+            }
+        }
+        atomic_fetch_add(&s->commits, 1);
+        atomic_fetch_add(&s->batched, n);
+        atomic_fetch_add(&s->commit_us, rs_clock_mono_us() - t0);
+
+        pthread_mutex_lock(&s->lock);
+        for (struct job *j = batch; j; j = j->next)
+            j->done = true;
+        pthread_cond_broadcast(&s->done_cv);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
+/* Runs fn in the writer's next batch; returns after the batch committed (or failed). */
+static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
+{
+    struct job j = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&s->lock);
+    if (s->queue_tail)
+        s->queue_tail->next = &j;
+    else
+        s->queue_head = &j;
+    s->queue_tail = &j;
+    pthread_cond_signal(&s->work_cv);
+    while (!j.done)
+        pthread_cond_wait(&s->done_cv, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+    return j.result;
+}
+
+/* ---------- open / migrate / close ---------- */
+static enum rs_err migrate(struct conn *w, int *version_out)
+{
+    sqlite3_stmt *st = NULL;
+    int have = 0;
+    enum rs_err e = exec(w->db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    if (e)
+        return e;
+    if (sqlite3_prepare_v2(w->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
+                           NULL) != SQLITE_OK)
+        return RS_ERR_STORE;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        have = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < sizeof rs_sqlite_migrations / sizeof rs_sqlite_migrations[0]; i++) {
+        int v = rs_sqlite_migrations[i].version;
+        if (v <= have)
+            continue;
+        char ins[96];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_version (version) VALUES (%d)", v);
+        e = exec(w->db, "BEGIN IMMEDIATE");
+        if (!e)
+            e = exec(w->db, rs_sqlite_migrations[i].sql);
+        if (!e)
+            e = exec(w->db, ins);
+        if (!e)
+            e = exec(w->db, "COMMIT");
+        if (e) {
+            sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+            return e;
+        }
+        char vs[12];
+        snprintf(vs, sizeof vs, "%d", v);
+        RS_LOG_INFO("store_migrated", "version", vs, NULL);
+        have = v;
+    }
+    *version_out = have;
+    return RS_OK;
+}
+
+enum rs_err rs_store_open(const char *path, struct rs_store **out)
+{
+    enum rs_err e = RS_ERR_NOMEM;
+    int version = 0;
+    struct rs_store *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return e;
+    s->path = strdup(path);
+    if (!s->path)
+        goto fail;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->readers_lock, NULL);
+    pthread_cond_init(&s->work_cv, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
+    e = conn_open(&s->writer, path, false);
+    if (e)
+        goto fail;
+    /* WAL + synchronous=FULL: a COMMIT returns only once the WAL is fsynced. */
+    e = exec(s->writer.db, "PRAGMA journal_mode = WAL");
+    if (!e)
+        e = exec(s->writer.db, "PRAGMA synchronous = FULL");
+    if (!e)
+        e = migrate(&s->writer, &version);
+    if (e)
+        goto fail;
+    if (pthread_create(&s->writer_thread, NULL, writer_main, s)) {
+        e = RS_ERR_STORE;
+        goto fail;
+    }
+    *out = s;
+    return RS_OK;
+fail:
+    conn_close(&s->writer);
+    free(s->path);
+    free(s);
+    return e;
+}
+
+void rs_store_close(struct rs_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->writer_thread, NULL);
+    struct conn *c = s->readers;
+    while (c) {
+        struct conn *next = c->next;
+        conn_close(c);
+        free(c);
+        c = next;
+    }
+    tl_reader = NULL;
+    conn_close(&s->writer);
+    free(s->path);
+    free(s);
+}
+
+int rs_store_schema_version(struct rs_store *s)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (c && sqlite3_prepare_v2(c->db, "SELECT max(version) FROM schema_version", -1, &st, NULL) ==
+                 SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+void rs_store_fail_commits(struct rs_store *s, bool on)
+{
+    atomic_store(&s->fail_commits, on);
+}
+
+void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)
+{
+    out->commits = atomic_load(&s->commits);
+    out->commit_us_total = atomic_load(&s->commit_us);
+    out->batched_jobs = atomic_load(&s->batched);
+    out->commit_failures = atomic_load(&s->failures);
+}
+
+/* ---------- row mapping ---------- */
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+static bool col_hash(sqlite3_stmt *st, int i, unsigned char out[RS_HASH_LEN])
+{
+    if (sqlite3_column_bytes(st, i) != RS_HASH_LEN)
+        return false;
+    memcpy(out, sqlite3_column_blob(st, i), RS_HASH_LEN);
+    return true;
+}
+
+static void row_token(sqlite3_stmt *st, struct rs_token *t)
+{
+    col_hash(st, 0, t->hash);
+    t->type = (enum rs_token_type)sqlite3_column_int(st, 1);
+    t->state = (enum rs_token_state)sqlite3_column_int(st, 2);
+    col_text(st, 3, t->grant_id, sizeof t->grant_id);
+    col_text(st, 4, t->client_id, sizeof t->client_id);
+    col_text(st, 5, t->sub, sizeof t->sub);
+    col_text(st, 6, t->scope, sizeof t->scope);
+    t->iat = sqlite3_column_int64(st, 7);
+    t->exp = sqlite3_column_int64(st, 8);
+    t->auth_time = sqlite3_column_int64(st, 9);
+    col_text(st, 10, t->nonce, sizeof t->nonce);
+    col_text(st, 11, t->redirect_uri, sizeof t->redirect_uri);
+    col_text(st, 12, t->code_challenge, sizeof t->code_challenge);
+}
+
+static enum rs_err row_client(sqlite3_stmt *st, struct rs_client *c)
+{
+    memset(c, 0, sizeof *c);
+    col_text(st, 0, c->client_id, sizeof c->client_id);
+    c->has_secret = col_hash(st, 1, c->secret_hash);
+    c->has_reg_token = col_hash(st, 2, c->reg_token_hash);
+    c->auth_method = col_dup(st, 3);
+    c->redirect_uris = col_dup(st, 4);
+    c->grant_types = col_dup(st, 5);
+    c->response_types = col_dup(st, 6);
+    c->scope = col_dup(st, 7);
+    c->client_name = col_dup(st, 8);
+    c->origins = col_dup(st, 9);
+    c->created_at = sqlite3_column_int64(st, 10);
+    if (!c->auth_method || !c->redirect_uris || !c->grant_types || !c->response_types ||
+        !c->scope || !c->client_name || !c->origins) {
+        rs_client_clear(c);
+        return RS_ERR_NOMEM;
+    }
+    return RS_OK;
+}
+
+static enum rs_err row_user(sqlite3_stmt *st, struct rs_user *u)
+{
+    memset(u, 0, sizeof *u);
+    col_text(st, 0, u->sub, sizeof u->sub);
+    col_text(st, 1, u->username, sizeof u->username);
+    u->pw_hash = col_dup(st, 2);
+    u->email = col_dup(st, 3);
+    u->name = col_dup(st, 4);
+    u->created_at = sqlite3_column_int64(st, 5);
+    if (!u->pw_hash || !u->email || !u->name) {
+        rs_user_clear(u);
+        return RS_ERR_NOMEM;
+    }
+    return RS_OK;
+}
+
+/* Steps a statement expected to finish without rows (INSERT/UPDATE/DELETE). */
+static enum rs_err step_done(struct conn *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    enum rs_err e = RS_OK;
+    if (rc == SQLITE_CONSTRAINT)
+        e = RS_ERR_CONFLICT;
+    else if (rc != SQLITE_DONE) {
+        log_sqlite("step", c->db);
+        e = RS_ERR_STORE;
+    }
+    done(st);
+    return e;
+}
+
+#define BIND_TEXT(st, i, s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)
+#define BIND_HASH(st, i, h) sqlite3_bind_blob(st, i, h, RS_HASH_LEN, SQLITE_STATIC)
+
+/* ---------- tokens and grants (writer side) ---------- */
+static enum rs_err put_token(struct conn *w, const struct rs_token *t)
+{
+    sqlite3_stmt *g = stmt(w, Q_GRANT_PUT), *st = stmt(w, Q_TOKEN_PUT);
+    if (!g || !st)
+        return RS_ERR_STORE;
+    BIND_TEXT(g, 1, t->grant_id);
+    BIND_TEXT(g, 2, t->client_id);
+    BIND_TEXT(g, 3, t->sub);
+    sqlite3_bind_int64(g, 4, t->iat);
+    enum rs_err e = step_done(w, g);
+    if (e)
+        return e;
+    BIND_HASH(st, 1, t->hash);
+    sqlite3_bind_int(st, 2, t->type);
+    sqlite3_bind_int(st, 3, t->state);
+    BIND_TEXT(st, 4, t->grant_id);
+    BIND_TEXT(st, 5, t->client_id);
+    BIND_TEXT(st, 6, t->sub);
+    BIND_TEXT(st, 7, t->scope);
+    sqlite3_bind_int64(st, 8, t->iat);
+    sqlite3_bind_int64(st, 9, t->exp);
+    sqlite3_bind_int64(st, 10, t->auth_time);
+    BIND_TEXT(st, 11, t->nonce);
+    BIND_TEXT(st, 12, t->redirect_uri);
+    BIND_TEXT(st, 13, t->code_challenge);
+    return step_done(w, st);
+}
+
+/* Revokes one grant; adds the number of tokens changed to *count. */
+static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *count)
+{
+    sqlite3_stmt *g = stmt(w, Q_GRANT_REVOKE), *t = stmt(w, Q_GRANT_TOKENS_REVOKE);
+    if (!g || !t)
+        return RS_ERR_STORE;
+    BIND_TEXT(g, 1, grant_id);
+    sqlite3_bind_int64(g, 2, rs_clock_now());
+    enum rs_err e = step_done(w, g);
+    if (e)
+        return e;
+    BIND_TEXT(t, 1, grant_id);
+    e = step_done(w, t);
+    if (!e && count)
+        *count += (size_t)sqlite3_changes(w->db);
+    return e;
+}
+
+/* Revokes every live grant found by a one-parameter query (client or user). */
+static enum rs_err revoke_by(struct conn *w, enum stmt_id q, const char *key, size_t *grants,
+                             size_t *tokens)
+{
+    sqlite3_stmt *st = stmt(w, q);
+    char **ids = NULL;
+    size_t n = 0, cap = 0;
+    enum rs_err e = RS_OK;
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, key);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **p = realloc(ids, cap * sizeof *ids);
+            if (!p) {
+                e = RS_ERR_NOMEM;
+                break;
+            }
+            ids = p;
+        }
+        ids[n] = col_dup(st, 0);
+        if (!ids[n]) {
+            e = RS_ERR_NOMEM;
+            break;
+        }
+        n++;
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = RS_ERR_STORE;
+    done(st);
+    for (size_t i = 0; i < n && !e; i++)
+        e = revoke_grant(w, ids[i], tokens);
+    if (grants)
+        *grants += n;
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    return e;
+}
+
+struct tokens_put_arg {
+    const struct rs_token *toks;
+    size_t n;
+};
+
+static enum rs_err job_tokens_put(struct conn *w, void *arg, bool *keep)
+{
+    struct tokens_put_arg *a = arg;
+    enum rs_err e = RS_OK;
+    for (size_t i = 0; i < a->n && !e; i++)
+        e = put_token(w, &a->toks[i]);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_tokens_put(struct rs_store *s, const struct rs_token *toks, size_t n)
+{
+    struct tokens_put_arg a = {toks, n};
+    return run_write(s, job_tokens_put, &a);
+}
+
+static enum rs_err get_token(struct conn *c, const unsigned char hash[RS_HASH_LEN],
+                             struct rs_token *out)
+{
+    sqlite3_stmt *st = stmt(c, Q_TOKEN_GET);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_HASH(st, 1, hash);
+    int rc = sqlite3_step(st);
+    enum rs_err e = RS_OK;
+    if (rc == SQLITE_ROW)
+        row_token(st, out);
+    else if (rc == SQLITE_DONE)
+        e = RS_ERR_NOT_FOUND;
+    else {
+        log_sqlite("token_get", c->db);
+        e = RS_ERR_STORE;
+    }
+    done(st);
+    return e;
+}
+
+enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                               struct rs_token *out)
+{
+    struct conn *c = reader(s);
+    return c ? get_token(c, hash, out) : RS_ERR_STORE;
+}
+
+struct exchange_arg {
+    const unsigned char *hash;
+    enum rs_token_type type;
+    int64_t now;
+    rs_store_exchange_fn *check;
+    void *check_arg;
+    struct rs_token *new_toks;
+    size_t n;
+};
+
+static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
+{
+    struct exchange_arg *a = arg;
+    struct rs_token old;
+    enum rs_err e = get_token(w, a->hash, &old);
+    *keep = false;
+    if (e)
+        return e;
+    if (old.type != a->type || old.state == RS_TS_REVOKED || old.exp <= a->now)
+        return RS_ERR_NOT_FOUND;
+    if (old.state == RS_TS_USED) {
+        /* reuse of a single-use token: the grant is compromised, revoke all of it */
+        e = revoke_grant(w, old.grant_id, NULL);
+        *keep = e == RS_OK;
+        RS_LOG_WARN("token_reuse_detected", "grant_id", old.grant_id, "client_id", old.client_id,
+                    "type", rs_token_type_name(old.type), NULL);
+        return e ? e : RS_ERR_CONFLICT;
+    }
+    size_t n = 0;
+    e = a->check(&old, a->check_arg, a->new_toks, a->n, &n);
+    if (e)
+        return e;
+    sqlite3_stmt *st = stmt(w, Q_TOKEN_SET_STATE);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_HASH(st, 1, a->hash);
+    sqlite3_bind_int(st, 2, RS_TS_USED);
+    e = step_done(w, st);
+    for (size_t i = 0; i < n && !e; i++)
+        e = put_token(w, &a->new_toks[i]);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                    enum rs_token_type type, int64_t now,
+                                    rs_store_exchange_fn *check, void *arg,
+                                    struct rs_token *new_toks, size_t cap)
+{
+    struct exchange_arg a = {hash, type, now, check, arg, new_toks, cap};
+    return run_write(s, job_exchange, &a);
+}
+
+struct grants_arg {
+    const char *const *ids;
+    size_t n;
+    const char *key;
+    size_t grants, tokens;
+};
+
+static enum rs_err job_grants_revoke(struct conn *w, void *arg, bool *keep)
+{
+    struct grants_arg *a = arg;
+    enum rs_err e = RS_OK;
+    for (size_t i = 0; i < a->n && !e; i++)
+        e = revoke_grant(w, a->ids[i], &a->tokens);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_grants_revoke(struct rs_store *s, const char *const *grant_ids, size_t n,
+                                   size_t *tokens_out)
+{
+    struct grants_arg a = {.ids = grant_ids, .n = n};
+    enum rs_err e = run_write(s, job_grants_revoke, &a);
+    if (tokens_out)
+        *tokens_out = e ? 0 : a.tokens;
+    return e;
+}
+
+static enum rs_err job_client_grants_revoke(struct conn *w, void *arg, bool *keep)
+{
+    struct grants_arg *a = arg;
+    enum rs_err e = revoke_by(w, Q_CLIENT_GRANTS, a->key, &a->grants, &a->tokens);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_client_grants_revoke(struct rs_store *s, const char *client_id,
+                                          size_t *grants_out, size_t *tokens_out)
+{
+    struct grants_arg a = {.key = client_id};
+    enum rs_err e = run_write(s, job_client_grants_revoke, &a);
+    if (grants_out)
+        *grants_out = e ? 0 : a.grants;
+    if (tokens_out)
+        *tokens_out = e ? 0 : a.tokens;
+    return e;
+}
+
+struct purge_arg {
+    int64_t now;
+    size_t purged;
+};
+
+static enum rs_err job_purge(struct conn *w, void *arg, bool *keep)
+{
+    struct purge_arg *a = arg;
+    static const enum stmt_id qs[] = {Q_PURGE_TOKENS, Q_PURGE_SESSIONS, Q_PURGE_GRANTS};
+    enum rs_err e = RS_OK;
+    for (size_t i = 0; i < 3 && !e; i++) {
+        sqlite3_stmt *st = stmt(w, qs[i]);
+        if (!st)
+            return RS_ERR_STORE;
+        sqlite3_bind_int64(st, 1, a->now);
+        e = step_done(w, st);
+        if (!e)
+            a->purged += (size_t)sqlite3_changes(w->db);
+    }
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_purge_expired(struct rs_store *s, int64_t now, size_t *purged_out)
+{
+    struct purge_arg a = {.now = now};
+    enum rs_err e = run_write(s, job_purge, &a);
+    if (purged_out)
+        *purged_out = a.purged;
+    return e;
+}
+
+/* ---------- clients ---------- */
+static void bind_client(sqlite3_stmt *st, const struct rs_client *c)
+{
+    BIND_TEXT(st, 1, c->client_id);
+    if (c->has_secret)
+        BIND_HASH(st, 2, c->secret_hash);
+    else
+        sqlite3_bind_null(st, 2);
+    if (c->has_reg_token)
+        BIND_HASH(st, 3, c->reg_token_hash);
+    else
+        sqlite3_bind_null(st, 3);
+    BIND_TEXT(st, 4, c->auth_method);
+    BIND_TEXT(st, 5, c->redirect_uris ? c->redirect_uris : "");
+    BIND_TEXT(st, 6, c->grant_types ? c->grant_types : "");
+    BIND_TEXT(st, 7, c->response_types ? c->response_types : "");
+    BIND_TEXT(st, 8, c->scope ? c->scope : "");
+    BIND_TEXT(st, 9, c->client_name ? c->client_name : "");
+    BIND_TEXT(st, 10, c->origins ? c->origins : "");
+}
+
+static enum rs_err job_client_put(struct conn *w, void *arg, bool *keep)
+{
+    const struct rs_client *c = arg;
+    sqlite3_stmt *st = stmt(w, Q_CLIENT_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    bind_client(st, c);
+    sqlite3_bind_int64(st, 11, c->created_at);
+    enum rs_err e = step_done(w, st);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_client_put(struct rs_store *s, const struct rs_client *c)
+{
+    return run_write(s, job_client_put, (void *)c);
+}
+
+static enum rs_err job_client_update(struct conn *w, void *arg, bool *keep)
+{
+    const struct rs_client *c = arg;
+    sqlite3_stmt *st = stmt(w, Q_CLIENT_UPDATE);
+    if (!st)
+        return RS_ERR_STORE;
+    bind_client(st, c);
+    enum rs_err e = step_done(w, st);
+    if (!e && sqlite3_changes(w->db) == 0)
+        e = RS_ERR_NOT_FOUND;
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_client_update(struct rs_store *s, const struct rs_client *c)
+{
+    return run_write(s, job_client_update, (void *)c);
+}
+
+enum rs_err rs_store_client_get(struct rs_store *s, const char *client_id, struct rs_client *out)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_CLIENT_GET) : NULL;
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, client_id);
+    int rc = sqlite3_step(st);
+    enum rs_err e = rc == SQLITE_ROW ? row_client(st, out)
+                    : rc == SQLITE_DONE ? RS_ERR_NOT_FOUND
+                                        : RS_ERR_STORE;
+    done(st);
+    return e;
+}
+
+static enum rs_err job_client_delete(struct conn *w, void *arg, bool *keep)
+{
+    const char *id = arg;
+    enum rs_err e = revoke_by(w, Q_CLIENT_GRANTS, id, NULL, NULL);
+    sqlite3_stmt *st = stmt(w, Q_CLIENT_DELETE);
+    if (!e && !st)
+        e = RS_ERR_STORE;
+    if (!e) {
+        BIND_TEXT(st, 1, id);
+        e = step_done(w, st);
+    }
+    if (!e && sqlite3_changes(w->db) == 0)
+        e = RS_ERR_NOT_FOUND;
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_client_delete(struct rs_store *s, const char *client_id)
+{
+    return run_write(s, job_client_delete, (void *)client_id);
+}
+
+enum rs_err rs_store_client_list(struct rs_store *s, rs_store_client_cb *cb, void *arg)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_CLIENT_LIST) : NULL;
+    enum rs_err e = RS_OK;
+    int rc;
+    if (!st)
+        return RS_ERR_STORE;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rs_client cl;
+        e = row_client(st, &cl);
+        if (e)
+            break;
+        cb(&cl, arg);
+        rs_client_clear(&cl);
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = RS_ERR_STORE;
+    done(st);
+    return e;
+}
+
+static size_t count(struct rs_store *s, enum stmt_id q)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, q) : NULL;
+    size_t n = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        n = (size_t)sqlite3_column_int64(st, 0);
+    done(st);
+    return n;
+}
+
+size_t rs_store_client_count(struct rs_store *s)
+{
+    return count(s, Q_CLIENT_COUNT);
+}
+
+bool rs_store_origin_registered(struct rs_store *s, const char *origin)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_ORIGIN_KNOWN) : NULL;
+    bool found = false;
+    /* origins never contain LIKE wildcards that matter: '%' and '_' are refused at registration
+     * only partially, so escape them here */
+    char esc[600];
+    size_t o = 0;
+    for (const char *p = origin; *p && o + 2 < sizeof esc; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            esc[o++] = '\\';
+        esc[o++] = *p;
+    }
+    esc[o] = '\0';
+    if (!st)
+        return false;
+    BIND_TEXT(st, 1, esc);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    done(st);
+    return found;
+}
+
+/* ---------- users ---------- */
+static enum rs_err job_user_put(struct conn *w, void *arg, bool *keep)
+{
+    const struct rs_user *u = arg;
+    sqlite3_stmt *st = stmt(w, Q_USER_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, u->sub);
+    BIND_TEXT(st, 2, u->username);
+    BIND_TEXT(st, 3, u->pw_hash);
+    BIND_TEXT(st, 4, u->email ? u->email : "");
+    BIND_TEXT(st, 5, u->name ? u->name : "");
+    sqlite3_bind_int64(st, 6, u->created_at);
+    enum rs_err e = step_done(w, st);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_user_put(struct rs_store *s, const struct rs_user *u)
+{
+    return run_write(s, job_user_put, (void *)u);
+}
+
+static enum rs_err user_get(struct rs_store *s, enum stmt_id q, const char *key,
+                            struct rs_user *out)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, q) : NULL;
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, key);
+    int rc = sqlite3_step(st);
+    enum rs_err e = rc == SQLITE_ROW ? row_user(st, out)
+                    : rc == SQLITE_DONE ? RS_ERR_NOT_FOUND
+                                        : RS_ERR_STORE;
+    done(st);
+    return e;
+}
+
+enum rs_err rs_store_user_get_by_name(struct rs_store *s, const char *username, struct rs_user *out)
+{
+    return user_get(s, Q_USER_BY_NAME, username, out);
+}
+
+enum rs_err rs_store_user_get_by_sub(struct rs_store *s, const char *sub, struct rs_user *out)
+{
+    return user_get(s, Q_USER_BY_SUB, sub, out);
+}
+
+static enum rs_err job_user_delete(struct conn *w, void *arg, bool *keep)
+{
+    const char *sub = arg;
+    enum rs_err e = revoke_by(w, Q_USER_GRANTS, sub, NULL, NULL);
+    sqlite3_stmt *st = stmt(w, Q_USER_DELETE);
+    if (!e && !st)
+        e = RS_ERR_STORE;
+    if (!e) {
+        BIND_TEXT(st, 1, sub);
+        e = step_done(w, st);
+    }
+    if (!e && sqlite3_changes(w->db) == 0)
+        e = RS_ERR_NOT_FOUND;
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_user_delete(struct rs_store *s, const char *username)
+{
+    struct rs_user u;
+    enum rs_err e = rs_store_user_get_by_name(s, username, &u);
+    if (e)
+        return e;
+    e = run_write(s, job_user_delete, u.sub);
+    rs_user_clear(&u);
+    return e;
+}
+
+enum rs_err rs_store_user_list(struct rs_store *s, rs_store_user_cb *cb, void *arg)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_USER_LIST) : NULL;
+    enum rs_err e = RS_OK;
+    int rc;
+    if (!st)
+        return RS_ERR_STORE;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rs_user u;
+        e = row_user(st, &u);
+        if (e)
+            break;
+        cb(&u, arg);
+        rs_user_clear(&u);
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = RS_ERR_STORE;
+    done(st);
+    return e;
+}
+
+/* ---------- sessions ---------- */
+static enum rs_err job_session_put(struct conn *w, void *arg, bool *keep)
+{
+    const struct rs_session *ss = arg;
+    sqlite3_stmt *st = stmt(w, Q_SESSION_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_HASH(st, 1, ss->hash);
+    BIND_TEXT(st, 2, ss->sub);
+    sqlite3_bind_int64(st, 3, ss->auth_time);
+    sqlite3_bind_int64(st, 4, ss->exp);
+    enum rs_err e = step_done(w, st);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_session_put(struct rs_store *s, const struct rs_session *sess)
+{
+    return run_write(s, job_session_put, (void *)sess);
+}
+
+enum rs_err rs_store_session_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                 struct rs_session *out)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_SESSION_GET) : NULL;
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_HASH(st, 1, hash);
+    int rc = sqlite3_step(st);
+    enum rs_err e = RS_OK;
+    if (rc == SQLITE_ROW) {
+        col_hash(st, 0, out->hash);
+        col_text(st, 1, out->sub, sizeof out->sub);
+        out->auth_time = sqlite3_column_int64(st, 2);
+        out->exp = sqlite3_column_int64(st, 3);
+    } else {
+        e = rc == SQLITE_DONE ? RS_ERR_NOT_FOUND : RS_ERR_STORE;
+    }
+    done(st);
+    return e;
+}
+
+/* ---------- admin credentials ---------- */
+struct admin_arg {
+    const unsigned char *hash;
+    const char *name;
+};
+
+static enum rs_err job_admin_put(struct conn *w, void *arg, bool *keep)
+{
+    struct admin_arg *a = arg;
+    sqlite3_stmt *st = stmt(w, Q_ADMIN_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_HASH(st, 1, a->hash);
+    BIND_TEXT(st, 2, a->name);
+    sqlite3_bind_int64(st, 3, rs_clock_now());
+    enum rs_err e = step_done(w, st);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_admin_cred_put(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                    const char *name)
+{
+    struct admin_arg a = {hash, name};
+    return run_write(s, job_admin_put, &a);
+}
+
+enum rs_err rs_store_admin_cred_check(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                      char name_out[RS_ID_MAX + 1])
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_ADMIN_GET) : NULL;
+    if (!st)
+        return RS_ERR_STORE;
+    /* The lookup is by keyed digest, so timing reveals nothing about the credential itself. */
+    BIND_HASH(st, 1, hash);
+    int rc = sqlite3_step(st);
+    enum rs_err e = RS_OK;
+    if (rc == SQLITE_ROW)
+        col_text(st, 0, name_out, RS_ID_MAX + 1);
+    else
+        e = rc == SQLITE_DONE ? RS_ERR_NOT_FOUND : RS_ERR_STORE;
+    done(st);
+    return e;
+}
+
+size_t rs_store_admin_cred_count(struct rs_store *s)
+{
+    return count(s, Q_ADMIN_COUNT);
+}
+
+/* ---------- audit ---------- */
+struct audit_arg {
+    const char *event, *client_id, *outcome, *detail;
+};
+
+static enum rs_err job_audit_put(struct conn *w, void *arg, bool *keep)
+{
+    struct audit_arg *a = arg;
+    sqlite3_stmt *st = stmt(w, Q_AUDIT_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    sqlite3_bind_int64(st, 1, rs_clock_now());
+    BIND_TEXT(st, 2, a->event);
+    BIND_TEXT(st, 3, a->client_id ? a->client_id : "");
+    BIND_TEXT(st, 4, a->outcome);
+    BIND_TEXT(st, 5, a->detail ? a->detail : "{}");
+    enum rs_err e = step_done(w, st);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_audit_put(struct rs_store *s, const char *event, const char *client_id,
+                               const char *outcome, const char *detail_json)
+{
+    struct audit_arg a = {event, client_id, outcome, detail_json};
+    return run_write(s, job_audit_put, &a);
+}
+
+enum rs_err rs_store_audit_list(struct rs_store *s, const struct rs_audit_filter *f,
+                                rs_store_audit_cb *cb, void *arg)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_AUDIT_LIST) : NULL;
+    enum rs_err e = RS_OK;
+    int rc;
+    if (!st)
+        return RS_ERR_STORE;
+    sqlite3_bind_int64(st, 1, f->since);
+    sqlite3_bind_int64(st, 2, f->until ? f->until : INT64_MAX);
+    if (f->client_id)
+        BIND_TEXT(st, 3, f->client_id);
+    if (f->event)
+        BIND_TEXT(st, 4, f->event);
+    sqlite3_bind_int64(st, 5, f->limit ? (int64_t)f->limit : 100);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rs_audit a = {0};
+        a.id = sqlite3_column_int64(st, 0);
+        a.time = sqlite3_column_int64(st, 1);
+        col_text(st, 2, a.event, sizeof a.event);
+        col_text(st, 3, a.client_id, sizeof a.client_id);
+        col_text(st, 4, a.outcome, sizeof a.outcome);
+        a.detail = col_dup(st, 5);
+        if (!a.detail) {
+            e = RS_ERR_NOMEM;
+            break;
+        }
+        cb(&a, arg);
+        free(a.detail);
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = RS_ERR_STORE;
+    done(st);
+    return e;
+}
+
+/* ---------- settings ---------- */
+static enum rs_err job_setting_put(struct conn *w, void *arg, bool *keep)
+{
+    const char *const *kv = arg;
+    sqlite3_stmt *st = stmt(w, Q_SETTING_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, kv[0]);
+    BIND_TEXT(st, 2, kv[1]);
+    enum rs_err e = step_done(w, st);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_setting_put(struct rs_store *s, const char *key, const char *value)
+{
+    const char *kv[2] = {key, value};
+    return run_write(s, job_setting_put, (void *)kv);
+}
+
+enum rs_err rs_store_setting_get(struct rs_store *s, const char *key, char **value_out)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? stmt(c, Q_SETTING_GET) : NULL;
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, key);
+    int rc = sqlite3_step(st);
+    enum rs_err e = RS_OK;
+    if (rc == SQLITE_ROW) {
+        *value_out = col_dup(st, 0);
+        if (!*value_out)
+            e = RS_ERR_NOMEM;
+    } else {
+        e = rc == SQLITE_DONE ? RS_ERR_NOT_FOUND : RS_ERR_STORE;
+    }
+    done(st);
+    return e;
+}

@@ -1,0 +1,188 @@
+/* store.h - the only door to persistence.
+ * Operations are shaped by the domain ("revoke this grant"), not generic queries. Every write
+ * returns only after its transaction is durable on disk: concurrent writes are batched into one
+ * commit (group commit) by the backend, never acknowledged early. Reads never wait for writes.
+ * Secrets never reach this layer in the clear: tokens arrive as SHA-256 digests, client secrets
+ * and credentials as keyed digests (base/hash.h).
+ * Errors: RS_ERR_NOT_FOUND, RS_ERR_CONFLICT (duplicate / reuse), RS_ERR_STORE (nothing committed),
+ * RS_ERR_NOMEM. Thread-safe: any worker thread may call any function. */
+#ifndef RS_STORE_H
+#define RS_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "base/err.h"
+#include "base/hash.h"
+
+#define RS_ID_MAX 64       /* client_id, sub, username */
+#define RS_SCOPE_MAX 1024
+#define RS_GRANT_ID_LEN 32 /* hex */
+
+enum rs_token_type {
+    RS_TOK_ACCESS = 1,
+    RS_TOK_REFRESH = 2,
+    RS_TOK_ID = 3,
+    RS_TOK_CODE = 4,
+};
+enum rs_token_state {
+    RS_TS_ACTIVE = 0,
+    RS_TS_REVOKED = 1,
+    RS_TS_USED = 2, /* a redeemed code or a rotated refresh token: presenting it again is reuse */
+};
+const char *rs_token_type_name(enum rs_token_type t); /* "access_token", ... */
+
+struct rs_token {
+    unsigned char hash[RS_HASH_LEN];
+    enum rs_token_type type;
+    enum rs_token_state state;
+    char grant_id[RS_GRANT_ID_LEN + 1];
+    char client_id[RS_ID_MAX + 1];
+    char sub[RS_ID_MAX + 1]; /* "" when no user (client_credentials) */
+    char scope[RS_SCOPE_MAX + 1];
+    int64_t iat, exp, auth_time;
+    /* authorization codes only */
+    char nonce[256];
+    char redirect_uri[1024];
+    char code_challenge[128];
+};
+
+struct rs_client {
+    char client_id[RS_ID_MAX + 1];
+    bool has_secret;
+    unsigned char secret_hash[RS_HASH_LEN];
+    bool has_reg_token;
+    unsigned char reg_token_hash[RS_HASH_LEN];
+    /* heap strings, owned by the struct; lists are space-separated */
+    char *auth_method;     /* client_secret_basic | client_secret_post | none */
+    char *redirect_uris;
+    char *grant_types;
+    char *response_types;
+    char *scope;           /* "" means the standard OIDC scopes */
+    char *client_name;
+    char *origins;         /* CORS origins */
+    int64_t created_at;
+};
+void rs_client_clear(struct rs_client *c); /* frees the strings; the struct stays usable */
+
+struct rs_user {
+    char sub[RS_ID_MAX + 1];
+    char username[RS_ID_MAX + 1];
+    char *pw_hash; /* argon2id string */
+    char *email;
+    char *name;
+    int64_t created_at;
+};
+void rs_user_clear(struct rs_user *u);
+
+struct rs_session {
+    unsigned char hash[RS_HASH_LEN];
+    char sub[RS_ID_MAX + 1];
+    int64_t auth_time, exp;
+};
+
+struct rs_audit {
+    int64_t id, time;
+    char event[48];
+    char client_id[RS_ID_MAX + 1];
+    char outcome[32];
+    char *detail; /* JSON text, heap */
+};
+
+struct rs_store;
+
+/* Opens (creating if needed) and migrates the database. Caller closes with rs_store_close. */
+enum rs_err rs_store_open(const char *path, struct rs_store **out);
+void rs_store_close(struct rs_store *s);
+int rs_store_schema_version(struct rs_store *s);
+
+/* --- clients --- */
+enum rs_err rs_store_client_put(struct rs_store *s, const struct rs_client *c); /* CONFLICT if exists */
+enum rs_err rs_store_client_update(struct rs_store *s, const struct rs_client *c);
+/* Fills *out (caller clears with rs_client_clear). NOT_FOUND. */
+enum rs_err rs_store_client_get(struct rs_store *s, const char *client_id, struct rs_client *out);
+/* Deletes the client and revokes all its grants in one transaction. NOT_FOUND. */
+enum rs_err rs_store_client_delete(struct rs_store *s, const char *client_id);
+typedef void rs_store_client_cb(const struct rs_client *c, void *arg);
+enum rs_err rs_store_client_list(struct rs_store *s, rs_store_client_cb *cb, void *arg);
+size_t rs_store_client_count(struct rs_store *s);
+/* True when some client lists origin in its authorized origins (CORS preflight). */
+bool rs_store_origin_registered(struct rs_store *s, const char *origin);
+
+/* --- users --- */
+enum rs_err rs_store_user_put(struct rs_store *s, const struct rs_user *u); /* CONFLICT on username */
+enum rs_err rs_store_user_get_by_name(struct rs_store *s, const char *username, struct rs_user *out);
+enum rs_err rs_store_user_get_by_sub(struct rs_store *s, const char *sub, struct rs_user *out);
+/* Deletes the user and revokes all their grants. NOT_FOUND. */
+enum rs_err rs_store_user_delete(struct rs_store *s, const char *username);
+typedef void rs_store_user_cb(const struct rs_user *u, void *arg);
+enum rs_err rs_store_user_list(struct rs_store *s, rs_store_user_cb *cb, void *arg);
+
+/* --- grants and tokens --- */
+/* Stores n new tokens (all of one grant, which is created if new). */
+enum rs_err rs_store_tokens_put(struct rs_store *s, const struct rs_token *toks, size_t n);
+/* Reads a token by hash. NOT_FOUND. Returns revoked/used/expired tokens too: callers decide. */
+enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                               struct rs_token *out);
+/* Called inside the exchange transaction with the presented token; fills new_toks (their grant
+ * id, client, subject ...) or returns an error that aborts the exchange without changes. */
+typedef enum rs_err rs_store_exchange_fn(const struct rs_token *old, void *arg,
+                                         struct rs_token *new_toks, size_t cap,
+                                         size_t *n_out /* OUT */);
+/* Atomically exchanges a single-use token (code or refresh token) of type `type` for new tokens:
+ * NOT_FOUND when absent, of another type, revoked or expired (at `now`); CONFLICT when it was
+ * already used, in which case its whole grant has been revoked and that is committed (RFC 6749
+ * §4.1.2, OAuth 2.0 Security BCP refresh token reuse detection). Otherwise check() decides and
+ * fills up to cap rows, the old token becomes USED and the new ones are stored, in one
+ * transaction. */
+enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                    enum rs_token_type type, int64_t now,
+                                    rs_store_exchange_fn *check, void *arg,
+                                    struct rs_token *new_toks, size_t cap);
+/* Revokes whole grants in one transaction; *tokens_out = number of tokens that changed state. */
+enum rs_err rs_store_grants_revoke(struct rs_store *s, const char *const *grant_ids, size_t n,
+                                   size_t *tokens_out);
+/* Revokes every grant of a client in one transaction. */
+enum rs_err rs_store_client_grants_revoke(struct rs_store *s, const char *client_id,
+                                          size_t *grants_out, size_t *tokens_out);
+/* Deletes tokens, codes and sessions that expired before now; *purged_out counts rows. */
+enum rs_err rs_store_purge_expired(struct rs_store *s, int64_t now, size_t *purged_out);
+
+/* --- login sessions (cookie digests) --- */
+enum rs_err rs_store_session_put(struct rs_store *s, const struct rs_session *sess);
+enum rs_err rs_store_session_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                 struct rs_session *out);
+
+/* --- admin credentials (keyed digests) --- */
+enum rs_err rs_store_admin_cred_put(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                    const char *name);
+enum rs_err rs_store_admin_cred_check(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+                                      char name_out[RS_ID_MAX + 1]);
+size_t rs_store_admin_cred_count(struct rs_store *s);
+
+/* --- audit --- */
+enum rs_err rs_store_audit_put(struct rs_store *s, const char *event, const char *client_id,
+                               const char *outcome, const char *detail_json);
+struct rs_audit_filter {
+    int64_t since, until; /* 0 = open */
+    const char *client_id, *event; /* NULL = any */
+    size_t limit;
+};
+typedef void rs_store_audit_cb(const struct rs_audit *a, void *arg);
+enum rs_err rs_store_audit_list(struct rs_store *s, const struct rs_audit_filter *f,
+                                rs_store_audit_cb *cb, void *arg);
+
+/* --- key/value settings (persisted configuration overrides) --- */
+enum rs_err rs_store_setting_put(struct rs_store *s, const char *key, const char *value);
+/* *value_out is heap, caller frees. NOT_FOUND. */
+enum rs_err rs_store_setting_get(struct rs_store *s, const char *key, char **value_out);
+
+/* --- statistics for /metrics --- */
+struct rs_store_stats {
+    uint64_t commits, commit_us_total, batched_jobs, commit_failures;
+};
+void rs_store_stats(struct rs_store *s, struct rs_store_stats *out);
+
+/* Test hook: when set, every following commit fails (the database "becomes unwritable"). */
+void rs_store_fail_commits(struct rs_store *s, bool on);
+
+#endif
