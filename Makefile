@@ -1,0 +1,43 @@
+# rescind: `make run` and `make check` each set up everything they need on a fresh Debian 12
+# (apt packages, npm packages from the lockfile, CMake builds), then run.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+DEB_PACKAGES := build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev librhonabwy-dev \
+  libgnutls28-dev libsodium-dev libsqlite3-dev libpq-dev liblua5.4-dev libcurl4-openssl-dev \
+  libncurses-dev libcmocka-dev wrk tmux chromium sqlite3 nodejs npm curl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps npm-deps build build-asan run check unit unit-asan e2e bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+npm-deps: deps
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+run: build
+	./build/rescindd $(RUN_ARGS)
+
+# Unit tests (both builds) + end-to-end tests against the sanitizer build; one summary line.
+check: build build-asan npm-deps
+	@scripts/check.sh
+
+bench: build
+	@bench/run.sh
+
+clean:
+	rm -rf build build-asan
