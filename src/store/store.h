@@ -185,4 +185,34 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out);
 /* Test hook: when set, every following commit fails (the database "becomes unwritable"). */
 void rs_store_fail_commits(struct rs_store *s, bool on);
 
+/* --- revocation (RFC 7009): check and revoke in one transaction, with its audit record --- */
+struct rs_revoke_req {
+    const unsigned char (*hashes)[RS_HASH_LEN]; /* presented tokens (digests) */
+    size_t n;
+    const char *client_id;    /* the authenticated caller */
+    bool may_revoke_foreign;  /* allowRevokeForOtherClients and scope revoke_any_token */
+    bool all;                 /* revoke every grant of client_id; hashes ignored */
+    int64_t now;
+    const char *audit_extra;  /* JSON members added to the audit detail, e.g. "\"hint\":\"x\"" */
+};
+struct rs_revoke_result {
+    size_t grants;            /* grants revoked */
+    size_t tokens;            /* tokens that changed state */
+    size_t found;             /* presented tokens that were live */
+    bool foreign;             /* a live token of another client was presented */
+};
+/* Looks every presented token up; unknown, expired, used or revoked ones are ignored
+ * (RFC 7009 §2.2). If one is live and belongs to another client and may_revoke_foreign is
+ * false, nothing is revoked and RS_ERR_DENIED is returned (result->foreign set). Otherwise
+ * every grant of a live token is revoked (all its tokens), and one audit record (event
+ * "revoke") is written in the same transaction; the call returns once that is durable.
+ * RS_ERR_STORE: nothing was revoked. */
+enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
+                            struct rs_revoke_result *out);
+/* Queues an audit record without waiting for its commit: for outcomes that changed nothing
+ * (refused requests, unknown tokens), so that they cost the caller no fsync. Copies its
+ * arguments. A crash can lose the records of the last few milliseconds. */
+void rs_store_audit_put_async(struct rs_store *s, const char *event, const char *client_id,
+                              const char *outcome, const char *detail_json);
+
 #endif

@@ -10,6 +10,7 @@
  * A write is visible to every reader from the moment its caller is woken, because the commit
  * has completed before. SQL text lives in this file only. */
 #include "store/store.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "migrations_sqlite.h"
@@ -123,6 +124,7 @@ struct job {
     enum rs_err result;
     bool kept; /* its changes are in the batch's transaction */
     bool done;
+    bool detached; /* nobody waits: the writer frees it (and its arg) after the commit */
     struct job *next;
 };
 
@@ -310,11 +312,31 @@ static void *writer_main(void *arg)
         atomic_fetch_add(&s->batched, n);
         atomic_fetch_add(&s->commit_us, rs_clock_mono_us() - t0);
 
+        /* detached jobs are unlinked and freed here; the others are woken */
+        struct job *detached = NULL, **pp = &batch;
+        while (*pp) {
+            if ((*pp)->detached) {
+                struct job *d = *pp;
+                *pp = d->next;
+                d->next = detached;
+                detached = d;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
         pthread_mutex_lock(&s->lock);
         for (struct job *j = batch; j; j = j->next)
             j->done = true;
         pthread_cond_broadcast(&s->done_cv);
         pthread_mutex_unlock(&s->lock);
+        while (detached) {
+            struct job *next = detached->next;
+            if (detached->result)
+                RS_LOG_WARN("async_write_failed", "reason", rs_strerror(detached->result), NULL);
+            free(detached->arg);
+            free(detached);
+            detached = next;
+        }
     }
     return NULL;
 }
@@ -1279,4 +1301,175 @@ enum rs_err rs_store_setting_get(struct rs_store *s, const char *key, char **val
     }
     done(st);
     return e;
+}
+
+/* ---------- revocation ---------- */
+struct revoke_arg {
+    const struct rs_revoke_req *r;
+    struct rs_revoke_result *out;
+};
+
+/* Appends grant_id to the list unless present. */
+static enum rs_err add_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_t *cap,
+                             const char *gid)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*ids)[i], gid) == 0)
+            return RS_OK;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        char(*p)[RS_GRANT_ID_LEN + 1] = realloc(*ids, c * sizeof *p);
+        if (!p)
+            return RS_ERR_NOMEM;
+        *ids = p;
+        *cap = c;
+    }
+    snprintf((*ids)[(*n)++], RS_GRANT_ID_LEN + 1, "%s", gid);
+    return RS_OK;
+}
+
+static enum rs_err audit_insert(struct conn *w, const char *event, const char *client_id,
+                                const char *outcome, const char *detail)
+{
+    sqlite3_stmt *st = stmt(w, Q_AUDIT_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    sqlite3_bind_int64(st, 1, rs_clock_now());
+    BIND_TEXT(st, 2, event);
+    BIND_TEXT(st, 3, client_id ? client_id : "");
+    BIND_TEXT(st, 4, outcome);
+    BIND_TEXT(st, 5, detail ? detail : "{}");
+    return step_done(w, st);
+}
+
+static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
+{
+    struct revoke_arg *a = arg;
+    const struct rs_revoke_req *r = a->r;
+    struct rs_revoke_result *out = a->out;
+    char(*ids)[RS_GRANT_ID_LEN + 1] = NULL;
+    size_t n = 0, cap = 0;
+    enum rs_err e = RS_OK;
+    struct rs_buf detail;
+    const char *outcome = "revoked";
+    rs_buf_init(&detail, 0);
+    *keep = false;
+    memset(out, 0, sizeof *out);
+
+    if (r->all) {
+        sqlite3_stmt *st = stmt(w, Q_CLIENT_GRANTS);
+        int rc = SQLITE_DONE;
+        if (!st)
+            return RS_ERR_STORE;
+        BIND_TEXT(st, 1, r->client_id);
+        while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            e = add_grant(&ids, &n, &cap, (const char *)sqlite3_column_text(st, 0));
+        if (!e && rc != SQLITE_DONE)
+            e = RS_ERR_STORE;
+        done(st);
+        outcome = "revoked_all";
+    } else {
+        for (size_t i = 0; i < r->n && !e; i++) {
+            struct rs_token t;
+            enum rs_err g = get_token(w, r->hashes[i], &t);
+            if (g == RS_ERR_NOT_FOUND)
+                continue;
+            if (g) {
+                e = g;
+                break;
+            }
+            /* RFC 7009 §2.2: an invalid (expired, revoked, used) token is not an error */
+            if (t.state != RS_TS_ACTIVE || t.exp <= r->now)
+                continue;
+            out->found++;
+            if (strcmp(t.client_id, r->client_id) != 0) {
+                out->foreign = true;
+                if (!r->may_revoke_foreign)
+                    continue;
+            }
+            e = add_grant(&ids, &n, &cap, t.grant_id);
+        }
+        if (!e && out->foreign && !r->may_revoke_foreign) {
+            n = 0; /* all or nothing: one foreign token refuses the whole request */
+            outcome = "refused_foreign_token";
+        } else if (!e && n == 0) {
+            outcome = "nothing_to_revoke";
+        }
+    }
+    for (size_t i = 0; i < n && !e; i++)
+        e = revoke_grant(w, ids[i], &out->tokens);
+    if (!e) {
+        out->grants = n;
+        e = rs_buf_printf(&detail, "{\"presented\":%zu,\"tokens_revoked\":%zu,\"grants_revoked\":%zu,"
+                                   "\"grant_ids\":[", r->all ? 0 : r->n, out->tokens, n);
+        for (size_t i = 0; i < n && i < 1000 && !e; i++)
+            e = rs_buf_printf(&detail, "%s\"%s\"", i ? "," : "", ids[i]);
+        if (!e)
+            e = rs_buf_printf(&detail, "]%s%s}", r->audit_extra && *r->audit_extra ? "," : "",
+                              r->audit_extra ? r->audit_extra : "");
+    }
+    if (!e)
+        e = audit_insert(w, "revoke", r->client_id, outcome, detail.ptr);
+    rs_buf_free(&detail);
+    free(ids);
+    *keep = e == RS_OK;
+    if (!e && out->foreign && !r->may_revoke_foreign)
+        return RS_ERR_DENIED;
+    return e;
+}
+
+enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
+                            struct rs_revoke_result *out)
+{
+    struct revoke_arg a = {r, out};
+    enum rs_err e = run_write(s, job_revoke, &a);
+    if (e && e != RS_ERR_DENIED) {
+        out->grants = out->tokens = 0;
+    }
+    return e;
+}
+
+struct audit_async {
+    char event[48];
+    char client_id[RS_ID_MAX + 1];
+    char outcome[32];
+    char detail[]; /* flexible: the JSON text */
+};
+
+static enum rs_err job_audit_async(struct conn *w, void *arg, bool *keep)
+{
+    struct audit_async *a = arg;
+    enum rs_err e = audit_insert(w, a->event, a->client_id, a->outcome, a->detail);
+    *keep = e == RS_OK;
+    return e;
+}
+
+void rs_store_audit_put_async(struct rs_store *s, const char *event, const char *client_id,
+                              const char *outcome, const char *detail_json)
+{
+    const char *d = detail_json ? detail_json : "{}";
+    size_t dl = strlen(d);
+    struct audit_async *a = malloc(sizeof *a + dl + 1);
+    struct job *j = calloc(1, sizeof *j);
+    if (!a || !j) {
+        free(a);
+        free(j);
+        RS_LOG_ERROR("audit_dropped", "event", event, "reason", "out of memory", NULL);
+        return;
+    }
+    snprintf(a->event, sizeof a->event, "%s", event);
+    snprintf(a->client_id, sizeof a->client_id, "%s", client_id ? client_id : "");
+    snprintf(a->outcome, sizeof a->outcome, "%s", outcome);
+    memcpy(a->detail, d, dl + 1);
+    j->fn = job_audit_async;
+    j->arg = a;
+    j->detached = true;
+    pthread_mutex_lock(&s->lock);
+    if (s->queue_tail)
+        s->queue_tail->next = j;
+    else
+        s->queue_head = j;
+    s->queue_tail = j;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->lock);
 }

@@ -1,0 +1,226 @@
+// The server itself: discovery, JWKS, client_credentials, introspection, userinfo errors,
+// client authentication methods, malformed requests, limits, logs, metrics, shutdown.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, basic } from './lib/server.mjs';
+import { oauth, discover, clientCredentials, introspect, insecure, clientOf, authOf } from './lib/oauth.mjs';
+
+let server, as, cc, post, issued = [];
+
+before(async () => {
+  server = await startServer();
+  as = await discover(server);
+  cc = await server.createClient({ grant_types: ['client_credentials'], scope: 'read write', client_name: 'machine' });
+  post = await server.createClient({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' });
+});
+after(async () => {
+  await server.cleanup();
+});
+
+test('discovery: both well-known documents carry the RFC 8414 metadata', async () => {
+  for (const p of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+    const r = await fetch(server.url + p);
+    assert.equal(r.status, 200);
+    const d = await r.json();
+    assert.equal(d.issuer, server.url);
+    for (const k of ['authorization_endpoint', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'userinfo_endpoint', 'jwks_uri', 'registration_endpoint']) {
+      assert.ok(d[k]?.startsWith(server.url + '/'), `${p} ${k}`);
+    }
+    assert.deepEqual(d.code_challenge_methods_supported, ['S256']);
+    assert.ok(d.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
+    assert.ok(d.scopes_supported.includes('openid'));
+  }
+  assert.equal(as.issuer, server.url); // oauth4webapi validated it
+});
+
+test('jwks: one RS256 signing key, public members only', async () => {
+  const r = await fetch(as.jwks_uri);
+  assert.equal(r.status, 200);
+  const { keys } = await r.json();
+  assert.equal(keys.length, 1);
+  assert.equal(keys[0].kty, 'RSA');
+  assert.equal(keys[0].alg, 'RS256');
+  assert.ok(keys[0].kid && keys[0].n && keys[0].e);
+  assert.equal(keys[0].d, undefined);
+});
+
+test('client_credentials through oauth4webapi (basic and post), then introspection', async () => {
+  const t = await clientCredentials(as, cc, 'read');
+  assert.equal(t.token_type.toLowerCase(), 'bearer');
+  assert.match(t.access_token, /^[A-Za-z0-9_-]{43,}$/);
+  assert.equal(t.scope, 'read');
+  assert.equal(t.refresh_token, undefined, 'no refresh token for client_credentials');
+  issued.push(t.access_token);
+  const i = await introspect(as, cc, t.access_token);
+  assert.equal(i.active, true);
+  assert.equal(i.client_id, cc.client_id);
+  assert.equal(i.scope, 'read');
+  assert.ok(i.exp > Date.now() / 1000);
+
+  const t2 = await clientCredentials(as, post);
+  issued.push(t2.access_token);
+  const i2 = await introspect(as, post, t2.access_token);
+  assert.equal(i2.active, true);
+  assert.equal(i2.client_id, post.client_id);
+});
+
+test('token responses are never cached', async () => {
+  const r = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic(cc.client_id, cc.client_secret) } });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('cache-control'), 'no-store');
+  assert.equal(r.headers.get('pragma'), 'no-cache');
+  issued.push(r.json.access_token);
+});
+
+test('introspection: unknown token and garbage are inactive, nothing else leaks', async () => {
+  const i = await introspect(as, cc, 'not-a-token');
+  assert.deepEqual(i, { active: false });
+});
+
+test('client authentication failures → 401 invalid_client', async () => {
+  let r = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic(cc.client_id, 'wrong') } });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
+  assert.match(r.headers.get('www-authenticate'), /^Basic/);
+  assert.equal(r.headers.get('cache-control'), 'no-store');
+
+  r = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic('nobody', 'x') } });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
+
+  r = await server.form('/token', { grant_type: 'client_credentials' });
+  assert.equal(r.status, 401);
+
+  // registered for client_secret_post: Basic is refused
+  r = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic(post.client_id, post.client_secret) } });
+  assert.equal(r.status, 401);
+
+  // two methods at once (RFC 6749 §2.3)
+  r = await server.form('/token', { grant_type: 'client_credentials', client_id: cc.client_id, client_secret: cc.client_secret }, { headers: { authorization: basic(cc.client_id, cc.client_secret) } });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
+
+  // oauth4webapi sees the same
+  const res = await oauth.clientCredentialsGrantRequest(as, clientOf(cc), oauth.ClientSecretBasic('nope'), new URLSearchParams(), insecure);
+  await assert.rejects(oauth.processClientCredentialsResponse(as, clientOf(cc), res), (e) => e.error === 'invalid_client');
+});
+
+test('malformed token requests → 400 with RFC 6749 §5.2 JSON', async () => {
+  const auth = { authorization: basic(cc.client_id, cc.client_secret) };
+  let r = await server.form('/token', 'grant_type=client_credentials&grant_type=client_credentials', { headers: auth });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
+  assert.ok(r.json.error_description);
+
+  r = await server.form('/token', JSON.stringify({ grant_type: 'client_credentials' }), { headers: auth, contentType: 'application/json' });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
+
+  r = await server.form('/token', 'grant_type=%zz', { headers: auth });
+  assert.equal(r.status, 400);
+
+  r = await server.form('/token', { grant_type: 'password', username: 'a', password: 'b' }, { headers: auth });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'unsupported_grant_type');
+
+  r = await server.form('/token', {}, { headers: auth });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
+
+  r = await server.form('/token', { grant_type: 'client_credentials', scope: 'admin' }, { headers: auth });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_scope');
+
+  r = await server.form('/token', { grant_type: 'refresh_token', refresh_token: 'x' }, { headers: auth });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'unauthorized_client');
+
+  const g = await fetch(server.url + '/token');
+  assert.equal(g.status, 405);
+  assert.equal(g.headers.get('allow'), 'POST');
+});
+
+test('request body over the limit → 413', async () => {
+  const big = 'token=' + 'a'.repeat(70 * 1024);
+  const r = await server.form('/token', big, { headers: { authorization: basic(cc.client_id, cc.client_secret) } });
+  assert.equal(r.status, 413);
+  const r2 = await fetch(server.url + '/health');
+  assert.equal(r2.status, 200, 'server still serves after a 413');
+});
+
+test('userinfo: missing or invalid token → 401 with WWW-Authenticate Bearer', async () => {
+  let r = await fetch(as.userinfo_endpoint);
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate'), /^Bearer/);
+  r = await fetch(as.userinfo_endpoint, { headers: { authorization: 'Bearer nope' } });
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate'), /error="invalid_token"/);
+  // a client_credentials token has no user and no openid scope
+  const t = await clientCredentials(as, cc, 'read');
+  issued.push(t.access_token);
+  r = await fetch(as.userinfo_endpoint, { headers: { authorization: `Bearer ${t.access_token}` } });
+  assert.equal(r.status, 403);
+});
+
+test('unknown path → 404 JSON, health and metrics answer', async () => {
+  let r = await fetch(server.url + '/nope');
+  assert.equal(r.status, 404);
+  assert.equal((await r.json()).error, 'not_found');
+  r = await fetch(server.url + '/health');
+  assert.deepEqual(await r.json(), { status: 'ok', schema_version: 1 });
+  r = await fetch(server.url + '/metrics');
+  assert.equal(r.status, 200);
+  const m = await r.text();
+  assert.match(m, /rescind_http_requests_total\{endpoint="token",status="200"\} \d+/);
+  assert.match(m, /rescind_http_request_duration_seconds_bucket\{le="\+Inf"\} \d+/);
+  assert.match(m, /rescind_tokens_issued_total [1-9]/);
+  assert.match(m, /rescind_store_commits_total [1-9]/);
+});
+
+test('logs are one JSON object per line with request ids', async () => {
+  const lines = server.stderr.trim().split('\n').filter((l) => l.startsWith('{'));
+  assert.ok(lines.length > 10);
+  const reqs = lines.map((l) => JSON.parse(l)).filter((o) => o.event === 'request');
+  assert.ok(reqs.length > 5);
+  for (const o of reqs) {
+    assert.ok(o.time && o.level && o.request_id && o.status && o.path);
+  }
+  assert.ok(reqs.some((o) => o.client_id === cc.client_id));
+});
+
+test('no token or client secret in plain text in the database files or the logs', async () => {
+  const secrets = [cc.client_secret, post.client_secret, server.adminToken, ...issued];
+  assert.ok(issued.length >= 3);
+  const files = readdirSync(server.dir).filter((f) => f.startsWith('rescind.db'));
+  assert.ok(files.length >= 1);
+  const blobs = files.map((f) => readFileSync(join(server.dir, f)));
+  for (const s of secrets) {
+    for (const b of blobs) assert.equal(b.indexOf(Buffer.from(s)), -1, 'secret found in the database');
+    assert.equal(server.stderr.indexOf(s), -1, 'secret found in the logs');
+  }
+});
+
+test('SIGTERM stops the server cleanly', async () => {
+  const s = await startServer();
+  const { code } = await s.stop();
+  assert.equal(code, 0);
+  await s.cleanup();
+});
+
+test('an invalid configuration refuses to start and names the key', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { BIN } = await import('./lib/server.mjs');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-cfg-'));
+  const cfg = join(dir, 'c.json');
+  for (const [body, name] of [[{ accessTokenLifetim: 5 }, 'accessTokenLifetim'], [{ accessTokenLifetime: 'x' }, 'accessTokenLifetime'], [{ featureFlags: ['NOPE'] }, 'featureFlags']]) {
+    writeFileSync(cfg, JSON.stringify(body));
+    const r = spawnSync(BIN, ['--config', cfg, '--db', join(dir, 'r.db'), '--listen', '127.0.0.1:1'], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp(name));
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
