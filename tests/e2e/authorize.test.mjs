@@ -1,0 +1,392 @@
+// The authorization endpoint without a browser: the login form is driven with fetch (GET the
+// page, read the CSRF cookie and hidden fields, POST it back with redirect: 'manual'), and the
+// rest of the code flow goes through oauth4webapi. Covers the code, PKCE, refresh rotation and
+// reuse detection, the ID token signature, sessions, and the errors that must (and must not)
+// go back to the redirect URI.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPublicKey, verify } from 'node:crypto';
+import { startServer } from './lib/server.mjs';
+import { oauth, discover, insecure, clientOf, authOf, introspect, refresh, userinfo } from './lib/oauth.mjs';
+
+// Never contacted: every request that would lead there is made with redirect: 'manual'.
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const REDIRECT2 = 'http://127.0.0.1:9/other';
+const USER = 'alice';
+const PASSWORD = 'correct horse battery';
+
+let server, as, conf, pub, noauthz;
+
+before(async () => {
+  server = await startServer();
+  as = await discover(server);
+  conf = await server.createClient({
+    redirect_uris: [REDIRECT, REDIRECT2],
+    grant_types: ['authorization_code', 'refresh_token'],
+    client_name: 'Confidential <App> & "Co"',
+    scope: 'openid profile email offline_access',
+  });
+  pub = await server.createClient({
+    redirect_uris: [REDIRECT],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'none',
+    client_name: 'Public SPA',
+  });
+  noauthz = await server.createClient({ redirect_uris: [REDIRECT], grant_types: ['client_credentials'] });
+  await server.createUser(USER, PASSWORD, { email: 'alice@example.com', name: 'Alice' });
+});
+after(async () => {
+  await server.cleanup();
+});
+
+// ---- helpers ----------------------------------------------------------------------------
+
+function setCookies(res) {
+  const out = {};
+  for (const line of res.headers.getSetCookie()) {
+    const [pair, ...attrs] = line.split(';').map((s) => s.trim());
+    const eq = pair.indexOf('=');
+    out[pair.slice(0, eq)] = { value: pair.slice(eq + 1), attrs: attrs.map((a) => a.toLowerCase()) };
+  }
+  return out;
+}
+
+const unescapeHtml = (s) =>
+  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+function hiddenFields(html) {
+  const fields = {};
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    fields[unescapeHtml(m[1])] = unescapeHtml(m[2]);
+  }
+  return fields;
+}
+
+// Builds an authorization request the way a client would; opts.params override or add
+// parameters (null removes one).
+async function request(client, opts = {}) {
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const nonce = oauth.generateRandomNonce();
+  const url = new URL(as.authorization_endpoint);
+  const p = {
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: REDIRECT,
+    scope: 'openid profile',
+    state,
+    nonce,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...opts.params,
+  };
+  for (const [k, v] of Object.entries(p)) if (v !== null) url.searchParams.set(k, v);
+  return { url, verifier, state, nonce, redirectUri: p.redirect_uri };
+}
+
+async function getPage(url, cookie) {
+  const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  return { res, html: await res.text(), cookies: setCookies(res) };
+}
+
+async function postLogin(page, username, password, { csrfCookie = true, fields = {} } = {}) {
+  const form = new URLSearchParams({ ...hiddenFields(page.html), username, password, ...fields });
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (csrfCookie) headers.cookie = `rescind_csrf=${page.cookies.rescind_csrf.value}`;
+  const res = await fetch(as.authorization_endpoint, { method: 'POST', headers, body: form, redirect: 'manual' });
+  return { res, html: await res.text(), cookies: setCookies(res) };
+}
+
+// Login through the form; returns the callback URL and the session cookie.
+async function login(client, opts = {}) {
+  const req = await request(client, opts);
+  const page = await getPage(req.url);
+  assert.equal(page.res.status, 200, page.html);
+  const done = await postLogin(page, opts.username || USER, opts.password || PASSWORD);
+  assert.equal(done.res.status, 302, done.html);
+  const callback = new URL(done.res.headers.get('location'));
+  return { ...req, callback, session: done.cookies.rescind_session, page, done };
+}
+
+async function redeem(client, auth, { verifier = auth.verifier, redirectUri = auth.redirectUri } = {}) {
+  const params = oauth.validateAuthResponse(as, clientOf(client), auth.callback, auth.state);
+  const res = await oauth.authorizationCodeGrantRequest(as, clientOf(client), authOf(client), params, redirectUri, verifier, insecure);
+  return oauth.processAuthorizationCodeResponse(as, clientOf(client), res, { expectedNonce: auth.nonce });
+}
+
+const isOAuthError = (code) => (e) => {
+  assert.equal(e.error, code, e.message);
+  return true;
+};
+
+// Error redirect parameters of a GET that must not show the login page.
+async function errorRedirect(url) {
+  const r = await getPage(url);
+  assert.equal(r.res.status, 302, r.html);
+  const loc = new URL(r.res.headers.get('location'));
+  assert.equal(loc.origin + loc.pathname, REDIRECT);
+  assert.equal(loc.searchParams.get('iss'), server.url, 'RFC 9207 iss');
+  assert.equal(loc.searchParams.get('code'), null);
+  return loc.searchParams;
+}
+
+function assertHtmlPage(res, status) {
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get('location'), null, 'no redirect');
+  assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  assert.equal(res.headers.get('content-security-policy'),
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+}
+
+async function verifyIdToken(jwt, client, nonce) {
+  const [h, p, s] = jwt.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url'));
+  const claims = JSON.parse(Buffer.from(p, 'base64url'));
+  assert.equal(header.alg, 'RS256');
+  const { keys } = await (await fetch(as.jwks_uri)).json();
+  const jwk = keys.find((k) => k.kid === header.kid) || keys[0];
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  assert.ok(verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url')), 'RS256 signature');
+  const tampered = Buffer.from(JSON.stringify({ ...claims, sub: 'mallory' })).toString('base64url');
+  assert.ok(!verify('sha256', Buffer.from(`${h}.${tampered}`), key, Buffer.from(s, 'base64url')));
+  assert.equal(claims.iss, server.url);
+  assert.ok(claims.aud === client.client_id || (Array.isArray(claims.aud) && claims.aud.includes(client.client_id)));
+  assert.equal(claims.nonce, nonce);
+  assert.ok(claims.exp > Date.now() / 1000);
+  return claims;
+}
+
+// ---- the flow ---------------------------------------------------------------------------
+
+test('login page: escaped client name, hidden request, CSRF cookie, security headers', async () => {
+  const req = await request(conf, { params: { state: 'a"b<c>&d' } });
+  const page = await getPage(req.url);
+  assertHtmlPage(page.res, 200);
+  assert.match(page.html, /<h1>Sign in to Confidential &lt;App&gt; &amp; &quot;Co&quot;<\/h1>/);
+  assert.ok(!page.html.includes('<App>'), 'client_name is escaped');
+  assert.match(page.html, /<form method="post" action="\/authorize">/);
+  assert.match(page.html, /name="username"/);
+  assert.match(page.html, /type="password"/);
+  const f = hiddenFields(page.html);
+  assert.equal(f.state, 'a"b<c>&d');
+  assert.equal(f.client_id, conf.client_id);
+  assert.equal(f.code_challenge_method, 'S256');
+  const csrf = page.cookies.rescind_csrf;
+  assert.ok(csrf, 'csrf cookie set');
+  assert.match(csrf.value, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(f.csrf_token, csrf.value, 'double-submit: field equals cookie');
+  assert.ok(csrf.attrs.includes('httponly'));
+  assert.ok(csrf.attrs.includes('samesite=lax'));
+  assert.ok(csrf.attrs.includes('path=/authorize'));
+});
+
+test('confidential client: code flow, ID token signature, userinfo, refresh rotation', async () => {
+  const auth = await login(conf, { params: { scope: 'openid profile email offline_access' } });
+  assert.equal(auth.callback.origin + auth.callback.pathname, REDIRECT);
+  assert.equal(auth.callback.searchParams.get('iss'), server.url);
+  assert.equal(auth.callback.searchParams.get('state'), auth.state);
+  assert.equal(auth.done.res.headers.get('cache-control'), 'no-store');
+  const t = await redeem(conf, auth);
+  assert.equal(t.token_type.toLowerCase(), 'bearer');
+  assert.ok(t.access_token && t.refresh_token && t.id_token);
+  assert.equal(t.scope, 'openid profile email offline_access');
+  const claims = await verifyIdToken(t.id_token, conf, auth.nonce);
+  assert.deepEqual(oauth.getValidatedIdTokenClaims(t).sub, claims.sub);
+
+  const ui = await oauth.processUserInfoResponse(as, clientOf(conf), claims.sub, await userinfo(as, conf, t.access_token));
+  assert.equal(ui.sub, claims.sub);
+  assert.equal(ui.preferred_username, USER);
+
+  const t2 = await refresh(as, conf, t.refresh_token);
+  assert.ok(t2.access_token && t2.refresh_token);
+  assert.notEqual(t2.refresh_token, t.refresh_token, 'refresh token rotates');
+  assert.equal((await introspect(as, conf, t2.access_token)).active, true);
+
+  // OAuth 2.0 Security BCP: replaying the rotated refresh token revokes the whole grant
+  await assert.rejects(refresh(as, conf, t.refresh_token), isOAuthError('invalid_grant'));
+  assert.equal((await introspect(as, conf, t2.access_token)).active, false);
+  assert.equal((await introspect(as, conf, t.access_token)).active, false);
+  await assert.rejects(refresh(as, conf, t2.refresh_token), isOAuthError('invalid_grant'));
+});
+
+test('session cookie: HttpOnly, SameSite=Lax, Path=/; a second authorization skips the login page', async () => {
+  const auth = await login(conf);
+  const s = auth.session;
+  assert.ok(s, 'session cookie set on login');
+  assert.match(s.value, /^[A-Za-z0-9_-]{43}$/);
+  assert.ok(s.attrs.includes('httponly'));
+  assert.ok(s.attrs.includes('samesite=lax'));
+  assert.ok(s.attrs.includes('path=/'));
+  assert.ok(!s.attrs.includes('secure'), 'http issuer: no Secure flag');
+
+  const again = await request(conf);
+  const r = await getPage(again.url, `rescind_session=${s.value}`);
+  assert.equal(r.res.status, 302, 'no login page with a live session');
+  const t = await redeem(conf, { ...again, callback: new URL(r.res.headers.get('location')) });
+  assert.ok(t.access_token && t.id_token);
+
+  // prompt=login forces the page even with the session; a forged cookie is no session
+  const forced = await request(conf, { params: { prompt: 'login' } });
+  assert.equal((await getPage(forced.url, `rescind_session=${s.value}`)).res.status, 200);
+  const forged = await request(conf);
+  assert.equal((await getPage(forged.url, 'rescind_session=' + 'A'.repeat(43))).res.status, 200);
+});
+
+test('public client (auth method none): code flow with PKCE', async () => {
+  const auth = await login(pub, { params: { scope: 'openid' } });
+  const t = await redeem(pub, auth);
+  assert.ok(t.access_token && t.id_token);
+  assert.equal(t.refresh_token, undefined, 'no refresh_token grant registered');
+  await verifyIdToken(t.id_token, pub, auth.nonce);
+});
+
+// ---- PKCE ------------------------------------------------------------------------------
+
+test('PKCE: wrong code_verifier and a missing one are invalid_grant', async () => {
+  const a1 = await login(conf);
+  await assert.rejects(redeem(conf, a1, { verifier: oauth.generateRandomCodeVerifier() }), isOAuthError('invalid_grant'));
+  const a2 = await login(pub, { params: { scope: 'openid' } });
+  await assert.rejects(redeem(pub, a2, { verifier: oauth.nopkce }), isOAuthError('invalid_grant'));
+});
+
+test('PKCE: public client without code_challenge, and method plain, are invalid_request', async () => {
+  const none = await request(pub, { params: { code_challenge: null, code_challenge_method: null } });
+  const p1 = await errorRedirect(none.url);
+  assert.equal(p1.get('error'), 'invalid_request');
+  assert.equal(p1.get('state'), none.state);
+  const plain = await request(conf, { params: { code_challenge_method: 'plain' } });
+  assert.equal((await errorRedirect(plain.url)).get('error'), 'invalid_request');
+  const short = await request(conf, { params: { code_challenge: 'abc' } });
+  assert.equal((await errorRedirect(short.url)).get('error'), 'invalid_request');
+});
+
+// ---- codes -----------------------------------------------------------------------------
+
+test('code reuse: invalid_grant, and the tokens of the first redemption are revoked', async () => {
+  const auth = await login(conf, { params: { scope: 'openid offline_access' } });
+  const t = await redeem(conf, auth);
+  assert.equal((await introspect(as, conf, t.access_token)).active, true);
+  await assert.rejects(redeem(conf, auth), isOAuthError('invalid_grant'));
+  assert.equal((await introspect(as, conf, t.access_token)).active, false);
+  await assert.rejects(refresh(as, conf, t.refresh_token), isOAuthError('invalid_grant'));
+});
+
+test('token request with another (registered) redirect_uri is invalid_grant', async () => {
+  const auth = await login(conf);
+  await assert.rejects(redeem(conf, auth, { redirectUri: REDIRECT2 }), isOAuthError('invalid_grant'));
+});
+
+test('a code is bound to its client', async () => {
+  const auth = await login(pub, { params: { scope: 'openid' } });
+  const params = oauth.validateAuthResponse(as, clientOf(pub), auth.callback, auth.state);
+  const res = await oauth.authorizationCodeGrantRequest(as, clientOf(conf), authOf(conf), params, REDIRECT, auth.verifier, insecure);
+  await assert.rejects(oauth.processAuthorizationCodeResponse(as, clientOf(conf), res), isOAuthError('invalid_grant'));
+});
+
+// ---- requests that must not be redirected ----------------------------------------------
+
+test('unknown client_id: 400 HTML page, no redirect, value escaped', async () => {
+  const req = await request({ client_id: '<b>nobody</b>' });
+  const r = await getPage(req.url);
+  assertHtmlPage(r.res, 400);
+  assert.ok(r.html.includes('&lt;b&gt;nobody&lt;/b&gt;'));
+  assert.ok(!r.html.includes('<b>nobody'));
+  assert.deepEqual(r.cookies, {});
+});
+
+test('unregistered redirect_uri (also a prefix or extension of a registered one): 400 page', async () => {
+  for (const uri of ['http://127.0.0.1:9/evil', REDIRECT + '/x', REDIRECT + '?a=1', 'http://127.0.0.1:9/']) {
+    const req = await request(conf, { params: { redirect_uri: uri } });
+    assertHtmlPage((await getPage(req.url)).res, 400);
+  }
+  // omitted while the client has two registered: the server cannot pick one
+  const none = await request(conf, { params: { redirect_uri: null } });
+  assertHtmlPage((await getPage(none.url)).res, 400);
+  // repeated redirect_uri cannot be trusted either
+  const dup = await request(conf);
+  dup.url.search += '&redirect_uri=' + encodeURIComponent(REDIRECT2);
+  assertHtmlPage((await getPage(dup.url)).res, 400);
+});
+
+// ---- errors sent back to the client ----------------------------------------------------
+
+test('bad scope: redirect with invalid_scope, state echoed', async () => {
+  const req = await request(conf, { params: { scope: 'openid admin' } });
+  const p = await errorRedirect(req.url);
+  assert.equal(p.get('error'), 'invalid_scope');
+  assert.equal(p.get('state'), req.state);
+  assert.ok(p.get('error_description'));
+});
+
+test('other request errors are redirected with their RFC 6749 §4.1.2.1 code', async () => {
+  const cases = [
+    [{ response_type: 'token' }, conf, 'unsupported_response_type'],
+    [{ response_type: null }, conf, 'invalid_request'],
+    [{}, noauthz, 'unauthorized_client'],
+    [{ prompt: 'none login' }, conf, 'invalid_request'],
+    [{ request: 'eyJhbGciOiJub25lIn0.e30.' }, conf, 'request_not_supported'],
+  ];
+  for (const [params, client, code] of cases) {
+    const req = await request(client, { params });
+    assert.equal((await errorRedirect(req.url)).get('error'), code, JSON.stringify(params));
+  }
+  const dup = await request(conf);
+  dup.url.search += '&scope=email';
+  assert.equal((await errorRedirect(dup.url)).get('error'), 'invalid_request', 'repeated parameter');
+});
+
+test('prompt=none without a session: login_required', async () => {
+  const req = await request(conf, { params: { prompt: 'none' } });
+  const p = await errorRedirect(req.url);
+  assert.equal(p.get('error'), 'login_required');
+  assert.equal(p.get('state'), req.state);
+});
+
+// ---- the form --------------------------------------------------------------------------
+
+test('wrong password or unknown user: login page again with the message, no session', async () => {
+  for (const [u, pw] of [[USER, 'wrong password'], ['nobody', PASSWORD]]) {
+    const req = await request(conf);
+    const page = await getPage(req.url);
+    const r = await postLogin(page, u, pw);
+    assertHtmlPage(r.res, 200);
+    assert.ok(r.html.includes('Wrong username or password'));
+    assert.equal(r.cookies.rescind_session, undefined, 'no session');
+    assert.ok(r.cookies.rescind_csrf, 'a fresh form');
+    assert.equal(hiddenFields(r.html).state, req.state, 'the request is carried on');
+    // the form still works afterwards
+    const ok = await postLogin(r, USER, PASSWORD);
+    assert.equal(ok.res.status, 302);
+    assert.ok(new URL(ok.res.headers.get('location')).searchParams.get('code'));
+  }
+});
+
+test('CSRF: missing cookie, missing field or a mismatch is 403', async () => {
+  const req = await request(conf);
+  const page = await getPage(req.url);
+  const noCookie = await postLogin(page, USER, PASSWORD, { csrfCookie: false });
+  assertHtmlPage(noCookie.res, 403);
+  assert.equal(noCookie.cookies.rescind_session, undefined);
+  const mismatch = await postLogin(page, USER, PASSWORD, { fields: { csrf_token: oauth.generateRandomState() } });
+  assertHtmlPage(mismatch.res, 403);
+  const noField = await postLogin(page, USER, PASSWORD, { fields: { csrf_token: '' } });
+  assertHtmlPage(noField.res, 403);
+});
+
+test('POST re-validates the carried request: tampered fields are refused', async () => {
+  const req = await request(conf);
+  const page = await getPage(req.url);
+  const evil = await postLogin(page, USER, PASSWORD, { fields: { redirect_uri: 'http://127.0.0.1:9/evil' } });
+  assertHtmlPage(evil.res, 400);
+  assert.equal(evil.cookies.rescind_session, undefined);
+  const scope = await postLogin(page, USER, PASSWORD, { fields: { scope: 'openid admin' } });
+  assert.equal(scope.res.status, 302);
+  assert.equal(new URL(scope.res.headers.get('location')).searchParams.get('error'), 'invalid_scope');
+});
+
+test('other methods are 405', async () => {
+  const r = await fetch(as.authorization_endpoint, { method: 'PUT' });
+  assert.equal(r.status, 405);
+});
