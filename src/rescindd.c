@@ -90,6 +90,8 @@ int main(int argc, char **argv)
         .max_body = (size_t)cfg->max_request_body_size,
     };
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit (RLIMIT_FSIZE) must fail the write, and so the commit (503), not kill us */
+    signal(SIGXFSZ, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

@@ -71,8 +71,10 @@ static enum rs_err fail(struct rs_ctx *ctx, struct rs_resp *resp, const struct p
     rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_CLIENT, "client authentication failed", why);
     /* RFC 6749 §5.2: a 401 for a client that used the Authorization header carries
      * WWW-Authenticate with the scheme it used. */
-    rs_resp_header(resp, "WWW-Authenticate", "Basic realm=\"rescind\"");
-    (void)p;
+    if (p->basic)
+        rs_resp_header(resp, "WWW-Authenticate", "Basic realm=\"rescind\"");
+    /* the claimed client, for the access log and audit: who was attempted, not who succeeded */
+    snprintf(resp->client_id, sizeof resp->client_id, "%.64s", p->client_id);
     return RS_ERR_DENIED;
 }
 
@@ -93,8 +95,10 @@ enum rs_err rs_client_authenticate(struct rs_ctx *ctx, const struct rs_req *req,
                            "more than one client authentication method used", NULL);
             return RS_ERR_DENIED;
         }
-        if (!parse_basic(authz + 6, &p))
+        if (!parse_basic(authz + 6, &p)) {
+            p.basic = true;
             return fail(ctx, resp, &p, "malformed Basic credentials");
+        }
         if (form_id && strcmp(form_id, p.client_id) != 0)
             return fail(ctx, resp, &p, "client_id does not match the Basic credentials");
     } else if (form_secret) {

@@ -87,7 +87,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     }
     e = rs_client_authenticate(ctx, req, &form, &client, resp);
     if (e) {
-        audit_async(ctx, rs_form_get(&form, "client_id"), "invalid_client", NULL, 0);
+        audit_async(ctx, resp->client_id, "invalid_client", NULL, 0);
         goto out;
     }
     /* Janssen order: the flag is checked after authentication (401 before 403) */
