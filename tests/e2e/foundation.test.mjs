@@ -102,9 +102,14 @@ test('client authentication failures → 401 invalid_client', async () => {
   assert.equal(r.status, 400);
   assert.equal(r.json.error, 'invalid_request');
 
-  // oauth4webapi sees the same
-  const res = await oauth.clientCredentialsGrantRequest(as, clientOf(cc), oauth.ClientSecretBasic('nope'), new URLSearchParams(), insecure);
-  await assert.rejects(oauth.processClientCredentialsResponse(as, clientOf(cc), res), (e) => e.error === 'invalid_client');
+  // oauth4webapi sees the same: a Basic challenge for Basic, the OAuth error for post
+  let res = await oauth.clientCredentialsGrantRequest(as, clientOf(cc), oauth.ClientSecretBasic('nope'), new URLSearchParams(), insecure);
+  await assert.rejects(oauth.processClientCredentialsResponse(as, clientOf(cc), res), (e) => e instanceof oauth.WWWAuthenticateChallengeError && e.response.status === 401);
+  res = await oauth.clientCredentialsGrantRequest(as, clientOf(post), oauth.ClientSecretPost('nope'), new URLSearchParams(), insecure);
+  await assert.rejects(oauth.processClientCredentialsResponse(as, clientOf(post), res), (e) => e.error === 'invalid_client' && e.status === 401);
+  r = await server.form('/token', { grant_type: 'client_credentials', client_id: post.client_id, client_secret: 'wrong' });
+  assert.equal(r.status, 401);
+  assert.equal(r.headers.get('www-authenticate'), null, 'no Basic challenge when Basic was not used');
 });
 
 test('malformed token requests → 400 with RFC 6749 §5.2 JSON', async () => {
