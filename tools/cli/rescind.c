@@ -1,7 +1,1007 @@
-/* placeholder: the CLI is being written in this session */
+/* rescind.c - the admin command line: a client of the admin HTTP API (/admin/...), never of the
+ * database, so every change goes through the server's validation and lands in its audit log.
+ *
+ *   rescind [--url URL] [--token T | --credential-file F] [--json] <command> ...
+ *
+ * Exit codes: 0 done, 1 the server refused or could not be reached (one line on stderr),
+ * 2 usage error. Tables go to stdout; with --json the server's JSON is printed instead. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define DEFAULT_URL "http://127.0.0.1:8080"
+#define DEFAULT_CREDENTIAL_FILE "./var/admin-credential"
+#define MAX_RESPONSE (16u << 20)
+#define MAX_SECRET 1024
+
+struct cli {
+    const char *url;   /* without trailing slash */
+    char *token;       /* heap, wiped at exit */
+    bool json;
+    CURL *curl;
+};
+
+struct response {
+    long status;
+    char *body;        /* heap, NUL-terminated */
+    size_t len;
+    bool too_large;
+};
+
+/* ---------------------------------------------------------------- usage */
+
+static const char usage_main[] =
+    "usage: rescind [--url URL] [--token TOKEN | --credential-file FILE] [--json] COMMAND ...\n"
+    "\n"
+    "commands:\n"
+    "  client add|list|show|rm|revoke   manage OAuth clients\n"
+    "  user add|list|rm                 manage end users\n"
+    "  audit                            show the audit log\n"
+    "  config get|set                   read or change the live configuration\n"
+    "  feature list|enable|disable      feature flags\n"
+    "\n"
+    "global options:\n"
+    "  --url URL               server (else $RESCIND_URL, else " DEFAULT_URL ")\n"
+    "  --token TOKEN           admin credential (else $RESCIND_TOKEN, else the first line of\n"
+    "                          the credential file)\n"
+    "  --credential-file FILE  else $RESCIND_CREDENTIAL_FILE, else " DEFAULT_CREDENTIAL_FILE "\n"
+    "  --json                  print the server's JSON instead of a table\n"
+    "  -h, --help              this help; 'rescind COMMAND --help' for a command\n";
+
+static const char usage_client[] =
+    "usage: rescind client add [--id ID] [--name NAME] [--redirect-uri URI]... [--grant-type G]...\n"
+    "                          [--auth-method M] [--scope SCOPE]\n"
+    "       rescind client list\n"
+    "       rescind client show ID\n"
+    "       rescind client rm ID        delete the client and revoke all its grants\n"
+    "       rescind client revoke ID    revoke every grant (and token) of the client\n"
+    "\n"
+    "  --grant-type    authorization_code, refresh_token or client_credentials (repeatable)\n"
+    "  --auth-method   client_secret_basic (default), client_secret_post or none\n"
+    "  'client add' prints the client_id and, once only, the client_secret.\n";
+
+static const char usage_user[] =
+    "usage: rescind user add NAME [--email EMAIL] [--name FULL_NAME]\n"
+    "       rescind user list\n"
+    "       rescind user rm NAME        delete the user and revoke all their grants\n"
+    "\n"
+    "  'user add' reads the password from stdin when stdin is not a terminal (first line),\n"
+    "  else prompts for it twice without echo.\n";
+
+static const char usage_audit[] =
+    "usage: rescind audit [--client ID] [--event EVENT] [--since EPOCH] [--until EPOCH]\n"
+    "                     [--limit N]\n"
+    "  newest first; --limit defaults to 100 (at most 1000)\n";
+
+static const char usage_config[] =
+    "usage: rescind config get [NAME]\n"
+    "       rescind config set NAME VALUE\n"
+    "\n"
+    "  VALUE is used as JSON when it parses as JSON (120, true, [\"a\"], null), else as a string.\n"
+    "  null resets the property to its default. Changes apply at once and survive restarts.\n";
+
+static const char usage_feature[] =
+    "usage: rescind feature list\n"
+    "       rescind feature enable NAME\n"
+    "       rescind feature disable NAME\n";
+
+/* Prints the error and the usage to stderr; returns EXIT_USAGE. */
+static int usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *usage, const char *fmt, ...)
 {
-    fprintf(stderr, "rescind: not built yet\n");
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "rescind: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n%s", usage);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static bool is_help(const char *a)
+{
+    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+/* Matches argv[*i] against option name ("--name VALUE" or "--name=VALUE"). Returns 0 when it
+ * is not this option, 1 when *value is set (and *i advanced past a separate value), -1 when the
+ * value is missing. */
+static int opt(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return 0;
+    if (argv[*i][n] == '=') {
+        *value = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *value = argv[++*i];
     return 1;
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct response *r = arg;
+    size_t n = size * nmemb;
+    if (r->len + n > MAX_RESPONSE) {
+        r->too_large = true;
+        return 0;
+    }
+    char *p = realloc(r->body, r->len + n + 1);
+    if (!p)
+        return 0;
+    memcpy(p + r->len, data, n);
+    r->len += n;
+    p[r->len] = '\0';
+    r->body = p;
+    return n;
+}
+
+/* Prints the one-line reason a request failed before an HTTP status came back. */
+static void report_transport(struct cli *c, CURLcode rc, const char *errbuf)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
+    const char *why = os_errno ? strerror((int)os_errno)
+                      : errbuf[0] ? errbuf
+                                  : curl_easy_strerror(rc);
+    fprintf(stderr, "rescind: cannot reach %s: %s\n", c->url, why);
+}
+
+/* Sends one request to the admin API. path starts with "/" and is already escaped; body may be
+ * NULL. On a transport failure prints the reason and returns false; otherwise fills *r (the
+ * caller frees r->body). */
+static bool request(struct cli *c, const char *method, const char *path, const char *body,
+                    const char *content_type, struct response *r)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char *url = NULL, *auth = NULL, *ctype = NULL;
+    struct curl_slist *h = NULL;
+    bool ok = false;
+    memset(r, 0, sizeof *r);
+    if (asprintf(&url, "%s/admin%s", c->url, path) < 0 ||
+        asprintf(&auth, "Authorization: Bearer %s", c->token) < 0) {
+        url = auth = NULL;
+        fprintf(stderr, "rescind: out of memory\n");
+        goto out;
+    }
+    h = curl_slist_append(h, auth);
+    h = curl_slist_append(h, "Accept: application/json");
+    if (body && asprintf(&ctype, "Content-Type: %s", content_type) >= 0)
+        h = curl_slist_append(h, ctype);
+    curl_easy_reset(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (body) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    CURLcode rc = curl_easy_perform(c->curl);
+    if (rc != CURLE_OK && r->too_large)
+        fprintf(stderr, "rescind: the server's answer is larger than %u bytes\n", MAX_RESPONSE);
+    else if (rc != CURLE_OK)
+        report_transport(c, rc, errbuf);
+    else
+        ok = curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status) == CURLE_OK;
+out:
+    if (auth)
+        explicit_bzero(auth, strlen(auth));
+    curl_slist_free_all(h);
+    free(url);
+    free(auth);
+    free(ctype);
+    if (!ok) {
+        free(r->body);
+        r->body = NULL;
+    }
+    return ok;
+}
+
+/* Prints the server's refusal as one line: "401 invalid_token: ..." for authentication, else
+ * the error_description. */
+static void report_refusal(const struct response *r, json_t *j)
+{
+    const char *err = json_string_value(json_object_get(j, "error"));
+    const char *desc = json_string_value(json_object_get(j, "error_description"));
+    if (r->status == 401)
+        fprintf(stderr, "rescind: 401 %s: %s\n", err ? err : "unauthorized",
+                desc ? desc : "the admin credential was refused");
+    else if (desc)
+        fprintf(stderr, "rescind: %s\n", desc);
+    else if (err)
+        fprintf(stderr, "rescind: %ld %s\n", r->status, err);
+    else
+        fprintf(stderr, "rescind: the server answered HTTP %ld\n", r->status);
+}
+
+/* One API call: returns 0 with *out (new reference; NULL for 204) on a 2xx answer, else prints
+ * one line and returns EXIT_REFUSED. body (may be NULL) is sent as JSON. */
+static int call(struct cli *c, const char *method, const char *path, json_t *body,
+                const char *content_type, json_t **out)
+{
+    struct response r;
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    *out = NULL;
+    if (body && !text) {
+        fprintf(stderr, "rescind: out of memory\n");
+        return EXIT_REFUSED;
+    }
+    bool sent = request(c, method, path, text, content_type ? content_type : "application/json", &r);
+    if (text) {
+        explicit_bzero(text, strlen(text)); /* may hold a password */
+        free(text);
+    }
+    if (!sent)
+        return EXIT_REFUSED;
+    json_t *j = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+    int rc = 0;
+    if (r.status < 200 || r.status > 299) {
+        report_refusal(&r, j);
+        rc = EXIT_REFUSED;
+    } else if (r.status != 204 && !j) {
+        fprintf(stderr, "rescind: the server answered HTTP %ld without JSON\n", r.status);
+        rc = EXIT_REFUSED;
+    }
+    free(r.body);
+    if (rc)
+        json_decref(j);
+    else
+        *out = j;
+    return rc;
+}
+
+/* "/admin" + prefix + escaped segment + suffix, heap (caller frees); NULL when out of memory. */
+static char *path_with(struct cli *c, const char *prefix, const char *seg, const char *suffix)
+{
+    char *e = curl_easy_escape(c->curl, seg, 0);
+    char *p = NULL;
+    if (e && asprintf(&p, "%s%s%s", prefix, e, suffix) < 0)
+        p = NULL;
+    curl_free(e);
+    if (!p)
+        fprintf(stderr, "rescind: out of memory\n");
+    return p;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void print_json(json_t *j)
+{
+    if (!j)
+        return;
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    if (s)
+        printf("%s\n", s);
+    free(s);
+}
+
+/* Display width of UTF-8 text (code points; good enough for names and ids). */
+static size_t width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A cell's text for any JSON value: strings bare, arrays of strings space-joined, the rest as
+ * compact JSON. Heap, caller frees. */
+static char *cell(json_t *v)
+{
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (json_is_array(v)) {
+        size_t i, len = 0;
+        json_t *x;
+        bool strings = true;
+        json_array_foreach(v, i, x) {
+            strings = strings && json_is_string(x);
+            len += json_string_length(x) + 1;
+        }
+        if (strings) {
+            char *s = calloc(1, len + 1), *p = s;
+            json_array_foreach(v, i, x) {
+                if (!s)
+                    break;
+                if (i)
+                    *p++ = ' ';
+                memcpy(p, json_string_value(x), json_string_length(x));
+                p += json_string_length(x);
+            }
+            return s;
+        }
+    }
+    if (!v)
+        return strdup("");
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* Prints rows (an array of arrays of strings) under the headers, columns aligned. */
+static void print_table(const char *const *headers, size_t ncols, json_t *rows)
+{
+    size_t w[16] = {0}, i;
+    json_t *row;
+    for (size_t k = 0; k < ncols; k++)
+        w[k] = width(headers[k]);
+    json_array_foreach(rows, i, row) {
+        for (size_t k = 0; k < ncols; k++) {
+            size_t n = width(json_string_value(json_array_get(row, k)));
+            w[k] = n > w[k] ? n : w[k];
+        }
+    }
+    for (size_t k = 0; k < ncols; k++)
+        printf("%s%*s", headers[k], k + 1 < ncols ? (int)(w[k] - width(headers[k]) + 2) : 0, "");
+    printf("\n");
+    json_array_foreach(rows, i, row) {
+        for (size_t k = 0; k < ncols; k++) {
+            const char *s = json_string_value(json_array_get(row, k));
+            printf("%s%*s", s, k + 1 < ncols ? (int)(w[k] - width(s) + 2) : 0, "");
+        }
+        printf("\n");
+    }
+}
+
+/* Builds a table row from the named members of obj. */
+static json_t *row_of(json_t *obj, const char *const *members, size_t n)
+{
+    json_t *row = json_array();
+    for (size_t k = 0; row && k < n; k++) {
+        char *s = cell(json_object_get(obj, members[k]));
+        json_array_append_new(row, json_string(s ? s : ""));
+        free(s);
+    }
+    return row;
+}
+
+/* Prints list[] of objects as a table of the given members. */
+static void print_objects(json_t *list, const char *const *headers, const char *const *members,
+                          size_t n)
+{
+    json_t *rows = json_array(), *o;
+    size_t i;
+    json_array_foreach(list, i, o)
+        json_array_append_new(rows, row_of(o, members, n));
+    print_table(headers, n, rows);
+    json_decref(rows);
+}
+
+/* "key: value" lines for every member of obj, keys aligned. */
+static void print_object(json_t *obj)
+{
+    const char *k;
+    json_t *v;
+    size_t w = 0;
+    json_object_foreach(obj, k, v)
+        w = strlen(k) > w ? strlen(k) : w;
+    json_object_foreach(obj, k, v) {
+        char *s = cell(v);
+        printf("%-*s  %s\n", (int)w + 1, k, s ? s : "");
+        free(s);
+    }
+}
+
+/* ---------------------------------------------------------------- client */
+
+/* client add options: flag, metadata member, whether it repeats into an array */
+static const struct {
+    const char *flag, *member;
+    bool list;
+} client_opts[] = {
+    {"--id", "client_id", false},
+    {"--name", "client_name", false},
+    {"--redirect-uri", "redirect_uris", true},
+    {"--grant-type", "grant_types", true},
+    {"--auth-method", "token_endpoint_auth_method", false},
+    {"--scope", "scope", false},
+};
+#define N_CLIENT_OPTS (sizeof client_opts / sizeof client_opts[0])
+
+/* Sets (or appends to the array of) one metadata member; false when v is not valid UTF-8. */
+static bool meta_set(json_t *meta, const char *member, bool list, const char *v)
+{
+    json_t *s = json_string(v);
+    if (!s)
+        return false;
+    if (!list)
+        return json_object_set_new(meta, member, s) == 0;
+    json_t *arr = json_object_get(meta, member);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(meta, member, arr);
+    }
+    return json_array_append_new(arr, s) == 0;
+}
+
+/* Fills meta from the options. Returns 0, -1 after printing help, or EXIT_USAGE. */
+static int client_add_args(json_t *meta, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *v = NULL;
+        int m = 0;
+        size_t k;
+        if (is_help(argv[i]))
+            return printf("%s", usage_client), -1;
+        for (k = 0; k < N_CLIENT_OPTS && !m; k++)
+            m = opt(argc, argv, &i, client_opts[k].flag, &v);
+        if (m < 0)
+            return usage_error(usage_client, "%s needs a value", argv[i]);
+        if (!m)
+            return usage_error(usage_client, "unexpected argument '%s'", argv[i]);
+        if (!meta_set(meta, client_opts[k - 1].member, client_opts[k - 1].list, v))
+            return usage_error(usage_client, "not valid UTF-8: '%s'", v);
+    }
+    return 0;
+}
+
+static int client_add(struct cli *c, int argc, char **argv)
+{
+    json_t *meta = json_object(), *out = NULL;
+    int rc = client_add_args(meta, argc, argv);
+    if (rc < 0)
+        rc = 0;
+    else if (!rc)
+        rc = call(c, "POST", "/clients", meta, NULL, &out);
+    if (out && c->json) {
+        print_json(out);
+    } else if (out) {
+        printf("client_id: %s\n", json_string_value(json_object_get(out, "client_id")));
+        const char *secret = json_string_value(json_object_get(out, "client_secret"));
+        if (secret)
+            printf("client_secret: %s\n", secret);
+    }
+    json_decref(out);
+    json_decref(meta);
+    return rc;
+}
+
+static int client_list(struct cli *c)
+{
+    static const char *const headers[] = {"CLIENT_ID", "AUTH_METHOD", "GRANT_TYPES", "SCOPE", "NAME"};
+    static const char *const members[] = {"client_id", "token_endpoint_auth_method", "grant_types",
+                                          "scope", "client_name"};
+    json_t *out = NULL;
+    int rc = call(c, "GET", "/clients", NULL, NULL, &out);
+    if (!rc && c->json)
+        print_json(out);
+    else if (!rc)
+        print_objects(json_object_get(out, "clients"), headers, members, 5);
+    json_decref(out);
+    return rc;
+}
+
+/* show, rm and revoke: one client id and nothing else. */
+static int client_one(struct cli *c, const char *verb, int argc, char **argv)
+{
+    if (argc != 1 || is_help(argv[0])) {
+        if (argc == 1)
+            return printf("%s", usage_client), 0;
+        return usage_error(usage_client, "client %s takes exactly one client id", verb);
+    }
+    const char *method = !strcmp(verb, "rm") ? "DELETE" : !strcmp(verb, "revoke") ? "POST" : "GET";
+    char *path = path_with(c, "/clients/", argv[0], !strcmp(verb, "revoke") ? "/revoke" : "");
+    json_t *out = NULL;
+    int rc = path ? call(c, method, path, NULL, NULL, &out) : EXIT_REFUSED;
+    free(path);
+    if (rc)
+        return rc;
+    if (c->json)
+        print_json(out);
+    else if (!strcmp(verb, "show"))
+        print_object(out);
+    else if (!strcmp(verb, "rm"))
+        printf("deleted client %s (its grants are revoked)\n", argv[0]);
+    else
+        printf("revoked %lld grant(s), %lld token(s) of client %s\n",
+               (long long)json_integer_value(json_object_get(out, "grants")),
+               (long long)json_integer_value(json_object_get(out, "tokens")), argv[0]);
+    json_decref(out);
+    return 0;
+}
+
+static int cmd_client(struct cli *c, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage_error(usage_client, "%s", "client: missing subcommand");
+    const char *sub = argv[0];
+    if (is_help(sub))
+        return printf("%s", usage_client), 0;
+    if (!strcmp(sub, "add"))
+        return client_add(c, argc - 1, argv + 1);
+    if (!strcmp(sub, "list")) {
+        if (argc > 1)
+            return is_help(argv[1]) ? (printf("%s", usage_client), 0)
+                                    : usage_error(usage_client, "unexpected argument '%s'", argv[1]);
+        return client_list(c);
+    }
+    if (!strcmp(sub, "show") || !strcmp(sub, "rm") || !strcmp(sub, "revoke"))
+        return client_one(c, sub, argc - 1, argv + 1);
+    return usage_error(usage_client, "client: unknown subcommand '%s'", sub);
+}
+
+/* ---------------------------------------------------------------- user */
+
+/* Reads one line without echo from the terminal. false on EOF or error. */
+static bool prompt_secret(FILE *tty, const char *prompt, char *buf, size_t len)
+{
+    struct termios old, quiet;
+    int fd = fileno(tty);
+    bool restore = tcgetattr(fd, &old) == 0;
+    fprintf(stderr, "%s", prompt);
+    fflush(stderr);
+    if (restore) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    bool ok = fgets(buf, (int)len, tty) != NULL;
+    if (restore)
+        tcsetattr(fd, TCSAFLUSH, &old);
+    fprintf(stderr, "\n");
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return ok;
+}
+
+/* The new user's password: the first line of stdin when it is not a terminal, else asked
+ * twice on the terminal. Returns 0 or an exit code (message printed). */
+static int read_password(char *pw, size_t len)
+{
+    if (!isatty(STDIN_FILENO)) {
+        if (!fgets(pw, (int)len, stdin)) {
+            fprintf(stderr, "rescind: no password on stdin\n");
+            return EXIT_REFUSED;
+        }
+        pw[strcspn(pw, "\r\n")] = '\0';
+        return 0;
+    }
+    char again[MAX_SECRET + 2];
+    FILE *tty = fopen("/dev/tty", "r+");
+    int rc = 0;
+    if (!tty || !prompt_secret(tty, "Password: ", pw, len) ||
+        !prompt_secret(tty, "Password (again): ", again, sizeof again)) {
+        fprintf(stderr, "rescind: cannot read the password from the terminal\n");
+        rc = EXIT_REFUSED;
+    } else if (strcmp(pw, again) != 0) {
+        fprintf(stderr, "rescind: the passwords do not match\n");
+        rc = EXIT_REFUSED;
+    }
+    explicit_bzero(again, sizeof again);
+    if (tty)
+        fclose(tty);
+    return rc;
+}
+
+static int user_add(struct cli *c, int argc, char **argv)
+{
+    json_t *body = json_object(), *out = NULL;
+    char pw[MAX_SECRET + 2] = "";
+    const char *username = NULL;
+    int rc = 0;
+    for (int i = 0; i < argc && !rc; i++) {
+        const char *v = NULL;
+        int m;
+        if (is_help(argv[i])) {
+            printf("%s", usage_user);
+            goto done;
+        } else if ((m = opt(argc, argv, &i, "--email", &v)) > 0) {
+            json_object_set_new(body, "email", json_string(v));
+        } else if (!m && (m = opt(argc, argv, &i, "--name", &v)) > 0) {
+            json_object_set_new(body, "name", json_string(v));
+        } else if (!m && argv[i][0] != '-' && !username) {
+            username = argv[i];
+        } else {
+            rc = usage_error(usage_user, m < 0 ? "%s needs a value" : "unexpected argument '%s'",
+                             argv[i]);
+        }
+    }
+    if (!rc && !username)
+        rc = usage_error(usage_user, "%s", "user add: missing NAME");
+    if (!rc)
+        rc = read_password(pw, sizeof pw);
+    if (rc)
+        goto done;
+    json_object_set_new(body, "username", json_string(username));
+    json_object_set_new(body, "password", json_string(pw));
+    rc = call(c, "POST", "/users", body, NULL, &out);
+    if (!rc && c->json)
+        print_json(out);
+    else if (!rc)
+        printf("created user %s (sub %s)\n", json_string_value(json_object_get(out, "username")),
+               json_string_value(json_object_get(out, "sub")));
+done:;
+    json_t *p = json_object_get(body, "password");
+    if (p) /* wipe the copy of the password the JSON body holds */
+        explicit_bzero((char *)json_string_value(p), json_string_length(p));
+    explicit_bzero(pw, sizeof pw);
+    json_decref(body);
+    json_decref(out);
+    return rc;
+}
+
+static int user_list(struct cli *c)
+{
+    static const char *const headers[] = {"USERNAME", "SUB", "EMAIL", "NAME"};
+    static const char *const members[] = {"username", "sub", "email", "name"};
+    json_t *out = NULL;
+    int rc = call(c, "GET", "/users", NULL, NULL, &out);
+    if (!rc && c->json)
+        print_json(out);
+    else if (!rc)
+        print_objects(json_object_get(out, "users"), headers, members, 4);
+    json_decref(out);
+    return rc;
+}
+
+static int user_rm(struct cli *c, int argc, char **argv)
+{
+    if (argc == 1 && is_help(argv[0]))
+        return printf("%s", usage_user), 0;
+    if (argc != 1)
+        return usage_error(usage_user, "%s", "user rm takes exactly one user name");
+    char *path = path_with(c, "/users/", argv[0], "");
+    json_t *out = NULL;
+    int rc = path ? call(c, "DELETE", path, NULL, NULL, &out) : EXIT_REFUSED;
+    free(path);
+    if (!rc && !c->json)
+        printf("deleted user %s (their grants are revoked)\n", argv[0]);
+    json_decref(out);
+    return rc;
+}
+
+static int cmd_user(struct cli *c, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage_error(usage_user, "%s", "user: missing subcommand");
+    const char *sub = argv[0];
+    if (is_help(sub))
+        return printf("%s", usage_user), 0;
+    if (!strcmp(sub, "add"))
+        return user_add(c, argc - 1, argv + 1);
+    if (!strcmp(sub, "rm"))
+        return user_rm(c, argc - 1, argv + 1);
+    if (!strcmp(sub, "list")) {
+        if (argc > 1)
+            return is_help(argv[1]) ? (printf("%s", usage_user), 0)
+                                    : usage_error(usage_user, "unexpected argument '%s'", argv[1]);
+        return user_list(c);
+    }
+    return usage_error(usage_user, "user: unknown subcommand '%s'", sub);
+}
+
+/* ---------------------------------------------------------------- audit */
+
+/* Appends &name=escaped(value) to the query being built in *q (heap). false on no memory. */
+static bool query_add(struct cli *c, char **q, const char *name, const char *value)
+{
+    char *e = curl_easy_escape(c->curl, value, 0);
+    char *n = NULL;
+    if (e && asprintf(&n, "%s%s%s=%s", *q, **q ? "&" : "?", name, e) < 0)
+        n = NULL;
+    curl_free(e);
+    if (!n)
+        return false;
+    free(*q);
+    *q = n;
+    return true;
+}
+
+static void print_audit(json_t *events)
+{
+    static const char *const headers[] = {"ID", "TIME", "EVENT", "CLIENT_ID", "OUTCOME", "DETAIL"};
+    json_t *rows = json_array(), *ev;
+    size_t i;
+    json_array_foreach(events, i, ev) {
+        char id[24], when[32] = "";
+        time_t t = (time_t)json_integer_value(json_object_get(ev, "time"));
+        struct tm tm;
+        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(ev, "id")));
+        if (gmtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        char *detail = json_dumps(json_object_get(ev, "detail"), JSON_COMPACT | JSON_ENCODE_ANY);
+        json_array_append_new(rows, json_pack("[s,s,s,s,s,s]", id, when,
+                                              json_string_value(json_object_get(ev, "event")),
+                                              json_string_value(json_object_get(ev, "client_id")),
+                                              json_string_value(json_object_get(ev, "outcome")),
+                                              detail ? detail : ""));
+        free(detail);
+    }
+    print_table(headers, 6, rows);
+    json_decref(rows);
+}
+
+static int cmd_audit(struct cli *c, int argc, char **argv)
+{
+    static const char *const flags[][2] = {{"--client", "client_id"}, {"--event", "event"},
+                                          {"--since", "since"}, {"--until", "until"},
+                                          {"--limit", "limit"}};
+    char *q = strdup("");
+    json_t *out = NULL;
+    int rc = q ? 0 : EXIT_REFUSED;
+    for (int i = 0; i < argc && !rc; i++) {
+        const char *v = NULL;
+        int m = 0;
+        size_t k;
+        if (is_help(argv[i])) {
+            printf("%s", usage_audit);
+            goto done;
+        }
+        for (k = 0; k < 5 && !m; k++)
+            m = opt(argc, argv, &i, flags[k][0], &v);
+        if (m <= 0)
+            rc = usage_error(usage_audit, m < 0 ? "%s needs a value" : "unexpected argument '%s'",
+                             argv[i]);
+        else if (!query_add(c, &q, flags[k - 1][1], v))
+            rc = EXIT_REFUSED;
+    }
+    if (!rc) {
+        char *path = NULL;
+        rc = asprintf(&path, "/audit%s", q) < 0 ? EXIT_REFUSED
+                                                : call(c, "GET", path, NULL, NULL, &out);
+        free(path);
+    }
+    if (!rc && c->json)
+        print_json(out);
+    else if (!rc)
+        print_audit(json_object_get(out, "events"));
+done:
+    free(q);
+    json_decref(out);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- config */
+
+static int config_get(struct cli *c, int argc, char **argv)
+{
+    json_t *out = NULL;
+    if (argc > 1)
+        return usage_error(usage_config, "unexpected argument '%s'", argv[1]);
+    int rc = call(c, "GET", "/config", NULL, NULL, &out);
+    if (rc)
+        return rc;
+    json_t *v = argc ? json_object_get(out, argv[0]) : out;
+    if (!v) {
+        fprintf(stderr, "rescind: no such property: %s\n", argv[0]);
+        rc = EXIT_REFUSED;
+    } else if (c->json) {
+        print_json(v);
+    } else if (argc) {
+        char *s = cell(v);
+        printf("%s\n", s ? s : "");
+        free(s);
+    } else {
+        print_object(out);
+    }
+    json_decref(out);
+    return rc;
+}
+
+static int config_set(struct cli *c, int argc, char **argv)
+{
+    if (argc != 2)
+        return usage_error(usage_config, "%s", "config set takes NAME and VALUE");
+    json_t *value = json_loads(argv[1], JSON_DECODE_ANY, NULL);
+    if (!value)
+        value = json_string(argv[1]);
+    json_t *patch = json_object(), *out = NULL;
+    json_object_set_new(patch, argv[0], value);
+    int rc = call(c, "PATCH", "/config", patch, "application/merge-patch+json", &out);
+    json_decref(patch);
+    if (!rc && c->json) {
+        print_json(out);
+    } else if (!rc) {
+        char *s = cell(json_object_get(out, argv[0]));
+        printf("%s = %s\n", argv[0], s ? s : "");
+        free(s);
+        json_t *restart = json_object_get(out, "restart_required");
+        if (json_array_size(restart)) {
+            char *names = cell(restart);
+            printf("restart required for: %s\n", names ? names : "");
+            free(names);
+        }
+    }
+    json_decref(out);
+    return rc;
+}
+
+static int cmd_config(struct cli *c, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage_error(usage_config, "%s", "config: missing subcommand");
+    for (int i = 0; i < argc; i++)
+        if (is_help(argv[i]))
+            return printf("%s", usage_config), 0;
+    if (!strcmp(argv[0], "get"))
+        return config_get(c, argc - 1, argv + 1);
+    if (!strcmp(argv[0], "set"))
+        return config_set(c, argc - 1, argv + 1);
+    return usage_error(usage_config, "config: unknown subcommand '%s'", argv[0]);
+}
+
+/* ---------------------------------------------------------------- feature */
+
+static void print_features(json_t *out)
+{
+    static const char *const headers[] = {"FEATURE", "ENABLED"};
+    json_t *rows = json_array(), *f;
+    size_t i;
+    json_array_foreach(json_object_get(out, "features"), i, f)
+        json_array_append_new(rows, json_pack("[s,s]", json_string_value(json_object_get(f, "name")),
+                                              json_is_true(json_object_get(f, "enabled")) ? "yes"
+                                                                                          : "no"));
+    print_table(headers, 2, rows);
+    json_decref(rows);
+}
+
+static int cmd_feature(struct cli *c, int argc, char **argv)
+{
+    json_t *out = NULL;
+    char *path = NULL;
+    int rc;
+    if (argc < 1)
+        return usage_error(usage_feature, "%s", "feature: missing subcommand");
+    for (int i = 0; i < argc; i++)
+        if (is_help(argv[i]))
+            return printf("%s", usage_feature), 0;
+    bool list = !strcmp(argv[0], "list");
+    bool toggle = !strcmp(argv[0], "enable") || !strcmp(argv[0], "disable");
+    if (!list && !toggle)
+        return usage_error(usage_feature, "feature: unknown subcommand '%s'", argv[0]);
+    if (argc != (list ? 1 : 2))
+        return usage_error(usage_feature, "feature %s: wrong number of arguments", argv[0]);
+    if (list) {
+        rc = call(c, "GET", "/features", NULL, NULL, &out);
+    } else {
+        char suffix[16];
+        snprintf(suffix, sizeof suffix, "/%s", argv[0]);
+        path = path_with(c, "/features/", argv[1], suffix);
+        rc = path ? call(c, "POST", path, NULL, NULL, &out) : EXIT_REFUSED;
+    }
+    if (!rc && c->json)
+        print_json(out);
+    else if (!rc)
+        print_features(out);
+    free(path);
+    json_decref(out);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+/* The admin credential: --token, $RESCIND_TOKEN, else the first line of the credential file.
+ * Returns 0 or EXIT_USAGE (message printed). */
+static int find_token(struct cli *c, const char *flag_token, const char *flag_file)
+{
+    const char *t = flag_token ? flag_token : getenv("RESCIND_TOKEN");
+    if (t && *t) {
+        c->token = strdup(t);
+        return c->token ? 0 : EXIT_REFUSED;
+    }
+    const char *path = flag_file ? flag_file : getenv("RESCIND_CREDENTIAL_FILE");
+    if (!path || !*path)
+        path = DEFAULT_CREDENTIAL_FILE;
+    FILE *f = fopen(path, "r");
+    char line[MAX_SECRET + 2] = "";
+    const char *why = NULL;
+    if (!f)
+        why = strerror(errno);
+    else if (!fgets(line, sizeof line, f))
+        why = "the file is empty";
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!why && !line[0])
+        why = "the first line is empty";
+    if (f)
+        fclose(f);
+    if (why) {
+        fprintf(stderr,
+                "rescind: no admin credential: cannot read %s: %s (use --token, RESCIND_TOKEN or "
+                "--credential-file)\n",
+                path, why);
+        return EXIT_USAGE;
+    }
+    c->token = strdup(line);
+    explicit_bzero(line, sizeof line);
+    return c->token ? 0 : EXIT_REFUSED;
+}
+
+static int dispatch(struct cli *c, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    if (!strcmp(cmd, "client"))
+        return cmd_client(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "user"))
+        return cmd_user(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "audit"))
+        return cmd_audit(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "config"))
+        return cmd_config(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "feature"))
+        return cmd_feature(c, argc - 1, argv + 1);
+    return usage_error(usage_main, "unknown command '%s'", cmd);
+}
+
+/* True when the arguments only ask for help, which needs neither a credential nor a server. */
+static bool wants_help_only(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (is_help(argv[i]))
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c = {0};
+    const char *token = NULL, *file = NULL, *url = NULL;
+    int i = 1, rc = 0;
+    for (; i < argc && argv[i][0] == '-' && !rc; i++) {
+        int m;
+        if (is_help(argv[i]))
+            return printf("%s", usage_main), 0;
+        if (!strcmp(argv[i], "--json"))
+            c.json = true;
+        else if ((m = opt(argc, argv, &i, "--url", &url)) ||
+                 (m = opt(argc, argv, &i, "--token", &token)) ||
+                 (m = opt(argc, argv, &i, "--credential-file", &file)))
+            rc = m < 0 ? usage_error(usage_main, "%s needs a value", argv[i]) : 0;
+        else
+            rc = usage_error(usage_main, "unknown option '%s'", argv[i]);
+    }
+    if (rc)
+        return rc;
+    if (i >= argc)
+        return usage_error(usage_main, "%s", "missing command");
+    url = url ? url : getenv("RESCIND_URL");
+    char *base = strdup(url && *url ? url : DEFAULT_URL);
+    if (!base)
+        return EXIT_REFUSED;
+    for (size_t n = strlen(base); n > 0 && base[n - 1] == '/'; n--)
+        base[n - 1] = '\0';
+    c.url = base;
+    if (!wants_help_only(argc - i, argv + i))
+        rc = find_token(&c, token, file);
+    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        rc = EXIT_REFUSED;
+    c.curl = rc ? NULL : curl_easy_init();
+    if (!rc && !c.curl) {
+        fprintf(stderr, "rescind: cannot initialise libcurl\n");
+        rc = EXIT_REFUSED;
+    }
+    if (!rc)
+        rc = dispatch(&c, argc - i, argv + i);
+    if (c.curl)
+        curl_easy_cleanup(c.curl);
+    curl_global_cleanup();
+    if (c.token)
+        explicit_bzero(c.token, strlen(c.token));
+    free(c.token);
+    free(base);
+    return rc;
 }
