@@ -77,8 +77,10 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     struct rs_client client = {0};
     unsigned char(*hashes)[RS_HASH_LEN] = NULL;
     enum rs_err e;
-    if (!rs_oauth_method(ctx, req, resp, "POST"))
+    if (!rs_oauth_method(ctx, req, resp, "POST")) {
+        audit_async(ctx, NULL, "method_not_allowed", NULL, 0);
         return RS_OK;
+    }
     e = rs_oauth_read_form(ctx, req, resp, &form);
     if (e) {
         if (e == RS_ERR_INVALID)

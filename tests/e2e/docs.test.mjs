@@ -1,0 +1,37 @@
+// The documentation stays in step with the server: every property the server knows is in
+// docs/configuration.md, and every case of docs/revocation.md's table names a test that exists.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startServer } from './lib/server.mjs';
+
+test('docs/configuration.md documents every property, with its default', async () => {
+  const s = await startServer();
+  try {
+    const cfg = (await s.admin('GET', '/config')).json;
+    const doc = readFileSync('docs/configuration.md', 'utf8');
+    const names = Object.keys(cfg);
+    assert.ok(names.length >= 20);
+    for (const n of names) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${n}\` |`));
+      assert.ok(row, `${n} is missing from docs/configuration.md`);
+      if (!['listen', 'dbPath', 'issuer'].includes(n)) {
+        assert.ok(row.includes('`' + JSON.stringify(cfg[n]) + '`'), `${n}: default ${JSON.stringify(cfg[n])} not in its row`);
+      }
+    }
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('docs/revocation.md: every case names a test of tests/e2e/revocation.test.mjs', () => {
+  const doc = readFileSync('docs/revocation.md', 'utf8');
+  const tests = readFileSync('tests/e2e/revocation.test.mjs', 'utf8');
+  const rows = doc.split('\n').filter((l) => /^\| R\d+ \|/.test(l));
+  assert.ok(rows.length >= 20, 'the case table has its rows');
+  for (const row of rows) {
+    const m = row.match(/test: “([^”]+)”/);
+    assert.ok(m, `row without a test name: ${row}`);
+    assert.ok(tests.includes(m[1]), `no test named "${m[1]}"`);
+  }
+});
