@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +47,22 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+static void wipe_free(void *p)
+{
+    sodium_memzero(p, strlen(p)); /* bodies are NUL-terminated text */
+    free(p);
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct rs_resp *r)
 {
     size_t len = r->body.len;
     char *body = rs_buf_steal(&r->body);
     if (!body)
         return MHD_NO;
-    struct MHD_Response *m = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    /* no-store bodies hold tokens or secrets: wiped when MHD is done with them */
+    struct MHD_Response *m =
+        r->no_store ? MHD_create_response_from_buffer_with_free_callback(len, body, wipe_free)
+                    : MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!m) {
         free(body);
         return MHD_NO;

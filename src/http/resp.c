@@ -1,5 +1,6 @@
 /* resp.c - building responses; MHD-free so that handlers and unit tests can use it. */
 #include "http/http.h"
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +29,9 @@ void rs_resp_init(struct rs_resp *r)
 
 void rs_resp_free(struct rs_resp *r)
 {
+    /* no-store bodies carry tokens and secrets: do not leave them in freed memory */
+    if (r->no_store && r->body.ptr)
+        sodium_memzero(r->body.ptr, r->body.len);
     for (size_t i = 0; i < r->header_count; i++) {
         free(r->headers[i].name);
         free(r->headers[i].value);
@@ -73,6 +77,7 @@ enum rs_err rs_resp_json(struct rs_resp *r, int status, json_t *obj)
         return RS_ERR_NOMEM;
     r->body.len = 0;
     enum rs_err e = rs_buf_puts(&r->body, s);
+    sodium_memzero(s, strlen(s));
     free(s);
     if (e)
         return e;

@@ -54,8 +54,8 @@ static bool parse_basic(const char *h, struct presented *p)
     *colon = '\0';
     if (strlen((char *)raw) > RS_ID_MAX || strlen(colon + 1) >= sizeof p->secret)
         return false;
-    snprintf(p->client_id, sizeof p->client_id, "%s", (char *)raw);
-    snprintf(p->secret, sizeof p->secret, "%s", colon + 1);
+    snprintf(p->client_id, sizeof p->client_id, "%.*s", RS_ID_MAX, (char *)raw);
+    snprintf(p->secret, sizeof p->secret, "%.*s", (int)sizeof p->secret - 1, colon + 1);
     sodium_memzero(raw, sizeof raw);
     if (!pct_decode(p->client_id) || !pct_decode(p->secret))
         return false;
