@@ -1,0 +1,46 @@
+-- revoke_live.lua - scenario "revoke of distinct live tokens": POST /revoke token=<next unused
+-- token> with Basic auth. Thread i owns slice i of BENCH_TOKENS and never sends a token twice.
+-- A thread that runs out stops, and its last request is sent without credentials (401) so it is
+-- counted as non-2xx; done() reports how many requests found no token ("exhausted"), so a short
+-- token file makes the scenario fail instead of quietly re-revoking revoked tokens.
+local common = dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "common.lua")
+
+common.form_post("")
+setup = common.setup
+
+local tokens
+local next_idx, last_idx
+local unauthenticated
+used = 0
+exhausted = 0
+first_line = 0
+
+function init(args)
+  local all = common.read_lines(common.env("BENCH_TOKENS"))
+  local nthreads = tonumber(common.env("BENCH_THREADS"))
+  local first, last = common.slice(#all, thread_id, nthreads)
+  tokens, next_idx, last_idx, first_line = all, first, last, first
+  unauthenticated = wrk.format(nil, nil,
+    {["Content-Type"] = "application/x-www-form-urlencoded"}, "token=exhausted")
+end
+
+function request()
+  if next_idx > last_idx then
+    exhausted = exhausted + 1
+    if exhausted == 1 then wrk.thread:stop() end
+    return unauthenticated
+  end
+  local tok = tokens[next_idx]
+  next_idx = next_idx + 1
+  used = used + 1
+  return wrk.format(nil, nil, nil, "token=" .. tok)
+end
+
+function done(summary, latency, requests)
+  common.report(summary, latency)
+  io.write(string.format("BENCH_EXHAUSTED exhausted=%d\n", common.sum("exhausted")))
+  -- where each thread's slice starts and how far it got: run.sh derives the revoked list from it
+  for _, t in ipairs(common.threads) do
+    io.write(string.format("BENCH_SLICE first=%d used=%d\n", t:get("first_line"), t:get("used")))
+  end
+end

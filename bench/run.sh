@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# bench/run.sh - rescind's benchmark suite (`make bench`, or `BENCH_SECONDS=10 bench/run.sh`).
+#
+# Starts bench-ceiling (bare libmicrohttpd, same flags and threading as rescindd) and the release
+# build/rescindd, each on a free loopback port with a fresh temp data folder, runs every scenario
+# with wrk and prints one table: requests/s, p99, ratio to the ceiling measured in this same run,
+# the target ratio and a pass/fail mark. A scenario with unexpected non-2xx answers, socket errors,
+# too few tokens or a revoked token that still introspects as active fails, so a broken endpoint
+# cannot look fast. Exits 1 when any scenario failed. docs/performance.md explains the scenarios.
+#
+# Environment: BENCH_SECONDS (default 10) per measured run, BENCH_WARMUP (default 2) per warm-up,
+# BENCH_TOKEN_FACTOR (default 1.2) tokens pre-issued for the live-revoke run as a multiple of
+# issuance rate x BENCH_SECONDS, BENCH_KEEP=1 keeps the temp folder (logs, wrk output).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+SECONDS_RUN=${BENCH_SECONDS:-10}
+WARMUP=${BENCH_WARMUP:-2}
+TOKEN_FACTOR=${BENCH_TOKEN_FACTOR:-1.2}
+THREADS=2
+CONNS=64
+RESCINDD=build/rescindd
+CEILING=build/bench-ceiling
+
+die() { echo "bench: $*" >&2; exit 2; }
+
+[[ $SECONDS_RUN =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer"
+[[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a non-negative integer"
+[[ $TOKEN_FACTOR =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "BENCH_TOKEN_FACTOR must be a number"
+for tool in wrk curl cc pkg-config awk base64; do
+    command -v "$tool" >/dev/null || die "$tool not found (make deps installs it)"
+done
+[[ -x $RESCINDD ]] || die "$RESCINDD missing: run 'make bench' (it builds first)"
+# numbers from a sanitizer build would be meaningless; build/ is the RelWithDebInfo build
+if ldd "$RESCINDD" | grep -Eq 'lib(asan|ubsan|tsan)'; then
+    die "$RESCINDD is a sanitizer build; benchmark the release build (make build)"
+fi
+
+cc -O2 -std=c17 -Wall -Wextra -Werror bench/ceiling.c $(pkg-config --cflags --libs libmicrohttpd) \
+    -o "$CEILING"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rescind-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+        echo "bench: kept $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for FILE REGEX PID: until a line of FILE matches (prints it), the process dies, or 10 s pass
+wait_for() {
+    local file=$1 re=$2 pid=$3 line i
+    for ((i = 0; i < 100; i++)); do
+        line=$(grep -Em1 "$re" "$file" 2>/dev/null || true)
+        if [[ -n $line ]]; then echo "$line"; return 0; fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "bench: server did not come up; last output of $file:" >&2
+    tail -n 20 "$file" >&2 || true
+    return 1
+}
+
+# --- servers: port 0 lets the kernel pick a free port; each reports the port it got ------------
+"$CEILING" 0 >"$TMP/ceiling.out" 2>"$TMP/ceiling.err" &
+PIDS+=($!)
+CEIL_PORT=$(wait_for "$TMP/ceiling.out" '^port=' "${PIDS[-1]}" | sed -E 's/^port=([0-9]+).*/\1/')
+
+mkdir "$TMP/data"
+"$RESCINDD" --listen 127.0.0.1:0 --db "$TMP/data/rescind.db" >"$TMP/rescindd.out" \
+    2>"$TMP/rescindd.log" &
+PIDS+=($!)
+RS_PID=${PIDS[-1]}
+RS_PORT=$(wait_for "$TMP/rescindd.log" '"event":"listening"' "$RS_PID" |
+    sed -E 's/.*"port":"([0-9]+)".*/\1/')
+[[ $RS_PORT =~ ^[0-9]+$ ]] || die "cannot read rescindd's port from its log"
+CLIENT_LINE=$(wait_for "$TMP/rescindd.out" 'client_id=demo-client client_secret=' "$RS_PID")
+CLIENT_ID=$(sed -E 's/.*client_id=([^ ]+).*/\1/' <<<"$CLIENT_LINE")
+CLIENT_SECRET=$(sed -E 's/.*client_secret=([^ ]+).*/\1/' <<<"$CLIENT_LINE")
+CEIL_URL=http://127.0.0.1:$CEIL_PORT
+RS_URL=http://127.0.0.1:$RS_PORT
+
+# The secret reaches wrk and curl through the environment or stdin, never through argv.
+export BENCH_AUTH="Basic $(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)"
+export BENCH_THREADS=$THREADS
+unset CLIENT_SECRET CLIENT_LINE
+
+# post PATH BODY: form POST with the demo client's credentials; prints the body, fails on non-2xx
+post() {
+    curl -sS --fail-with-body --max-time 10 -H @- --data-binary "$2" "$RS_URL$1" \
+        <<<"Authorization: $BENCH_AUTH"
+}
+
+# --- wrk runs -----------------------------------------------------------------------------------
+# wrk_run NAME SECONDS URL SCRIPT: one bounded run; output in $TMP/NAME.txt
+wrk_run() {
+    local name=$1 secs=$2 url=$3 script=$4
+    local args=(-t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency)
+    [[ -n $script ]] && args+=(-s "bench/$script")
+    if ! timeout $((secs + 30)) wrk "${args[@]}" "$url" >"$TMP/$name.txt" 2>&1; then
+        echo "bench: wrk failed for $name:" >&2
+        cat "$TMP/$name.txt" >&2
+        return 1
+    fi
+}
+
+# field NAME KEY: the number after KEY= on the BENCH lines of run NAME (0 when absent)
+field() {
+    awk -v k="$2" '/^BENCH/ {for (i = 2; i <= NF; i++) {split($i, kv, "=");
+        if (kv[1] == k) {print kv[2]; exit}}}' "$TMP/$1.txt" | grep . || echo 0
+}
+
+# The ceiling runs without a script, so its numbers come from wrk's own report.
+ceiling_fields() {
+    local f=$TMP/ceiling.txt
+    CEIL_RPS=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$f")
+    CEIL_P99=$(awk '$1 == "99%" {print $2}' "$f")
+    CEIL_NON2XX=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
+    CEIL_SOCKERR=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$f")
+}
+
+ROWS=()
+FAILED=0
+
+# row NAME LABEL TARGET EXTRA_FAIL_NOTE: one table line from a scripted run's BENCH line
+row() {
+    local name=$1 label=$2 target=$3 extra=$4
+    local req dur non2xx sock p99 rps ratio mark notes=()
+    req=$(field "$name" requests)
+    dur=$(field "$name" duration_us)
+    non2xx=$(field "$name" non2xx)
+    sock=$(($(field "$name" connect) + $(field "$name" read) + $(field "$name" write) +
+        $(field "$name" timeout)))
+    p99=$(awk -v u="$(field "$name" p99_us)" 'BEGIN {printf "%.2fms", u / 1000}')
+    rps=$(awk -v r="$req" -v d="$dur" 'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
+    ratio=$(awk -v r="$rps" -v c="$CEIL_RPS" 'BEGIN {printf "%.3f", c ? r / c : 0}')
+    ((non2xx > 0)) && notes+=("non-2xx: $non2xx")
+    ((sock > 0)) && notes+=("socket errors: $sock")
+    ((req == 0)) && notes+=("no requests completed")
+    [[ -n $extra ]] && notes+=("$extra")
+    if ((${#notes[@]})); then
+        mark=FAIL
+    elif [[ $target == - ]]; then
+        mark=ok
+    elif awk -v r="$ratio" -v t="$target" 'BEGIN {exit !(r >= t)}'; then
+        mark=PASS
+    else
+        mark=FAIL
+        notes+=("below target")
+    fi
+    [[ $mark == FAIL ]] && FAILED=1
+    local joined
+    joined=$(printf '%s; ' "${notes[@]}")
+    joined=${joined%; }
+    ROWS+=("$label|$rps|$p99|$ratio|$target|$mark|$joined")
+    echo "bench: $label: $rps req/s, p99 $p99, ratio $ratio, $mark${joined:+ ($joined)}" >&2
+}
+
+# measure NAME URL SCRIPT: warm-up, then the measured run
+measure() {
+    if ((WARMUP > 0)); then wrk_run "$1-warmup" "$WARMUP" "$2" "$3"; fi
+    wrk_run "$1" "$SECONDS_RUN" "$2" "$3"
+}
+
+echo "bench: ceiling $CEIL_URL, rescindd $RS_URL (pid $RS_PID), ${SECONDS_RUN}s per scenario," \
+    "wrk -t$THREADS -c$CONNS" >&2
+
+# 1. ceiling
+if ((WARMUP > 0)); then wrk_run ceiling-warmup "$WARMUP" "$CEIL_URL/" ""; fi
+wrk_run ceiling "$SECONDS_RUN" "$CEIL_URL/" ""
+ceiling_fields
+[[ $CEIL_RPS =~ ^[0-9]+$ ]] && ((CEIL_RPS > 0)) || die "no ceiling measurement"
+ceil_notes=()
+((${CEIL_NON2XX:-0} > 0)) && ceil_notes+=("non-2xx: $CEIL_NON2XX")
+((${CEIL_SOCKERR:-0} > 0)) && ceil_notes+=("socket errors: $CEIL_SOCKERR")
+ceil_mark=ok
+((${#ceil_notes[@]})) && { ceil_mark=FAIL; FAILED=1; }
+ROWS+=("ceiling (bare MHD, GET /)|$CEIL_RPS|$CEIL_P99|1.000|-|$ceil_mark|${ceil_notes[*]:-}")
+echo "bench: ceiling: $CEIL_RPS req/s, p99 $CEIL_P99" >&2
+
+# 2. client_credentials issuance
+measure token "$RS_URL/token" token.lua
+row token "client_credentials issuance" 0.3 ""
+TOKEN_RPS=$(awk -v r="$(field token requests)" -v d="$(field token duration_us)" \
+    'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
+
+# 3. introspection of a live token
+BENCH_TOKEN=$(post /token grant_type=client_credentials |
+    sed -nE 's/.*"access_token":"([^"]+)".*/\1/p') || die "cannot issue a token for introspection"
+[[ -n $BENCH_TOKEN ]] || die "no access_token in the /token answer"
+export BENCH_TOKEN
+measure introspect "$RS_URL/introspect" introspect.lua
+row introspect "introspection (live token)" 0.5 ""
+unset BENCH_TOKEN
+
+# 4. revoke of an unknown token
+measure revoke_unknown "$RS_URL/revoke" revoke_unknown.lua
+row revoke_unknown "revoke (unknown token)" 0.6 ""
+
+# 5. revoke of distinct live tokens: pre-issue issuance rate x duration x factor tokens (at least
+# one per connection), topping up with further issuing runs when one run falls short.
+NEED=$(awk -v r="$TOKEN_RPS" -v s="$SECONDS_RUN" -v f="$TOKEN_FACTOR" -v c="$CONNS" \
+    'BEGIN {n = int(r * s * f + 0.999); print (n < c ? c : n)}')
+export BENCH_TOKEN_OUT=$TMP/issued
+export BENCH_TOKENS=$TMP/tokens.txt
+: >"$BENCH_TOKENS"
+HAVE=0
+for round in 1 2 3 4; do
+    issue_secs=$(awk -v n="$((NEED - HAVE))" -v r="$TOKEN_RPS" \
+        'BEGIN {s = int(r ? n / r * 1.3 + 1.999 : 10); print (s < 2 ? 2 : s)}')
+    echo "bench: pre-issuing tokens for the live-revoke run (round $round: have $HAVE of $NEED," \
+        "${issue_secs}s)" >&2
+    wrk_run "issue-$round" "$issue_secs" "$RS_URL/token" issue_tokens.lua
+    cat "$BENCH_TOKEN_OUT".* >>"$BENCH_TOKENS" 2>/dev/null || true
+    rm -f "$BENCH_TOKEN_OUT".*
+    HAVE=$(wc -l <"$BENCH_TOKENS")
+    ((HAVE >= NEED)) && break
+done
+if ((HAVE < NEED)); then
+    echo "bench: only $HAVE of $NEED tokens could be issued" >&2
+fi
+# no warm-up here: it would spend tokens, and the unknown-token run just warmed /revoke
+wrk_run revoke_live "$SECONDS_RUN" "$RS_URL/revoke" revoke_live.lua
+exhausted=$(field revoke_live exhausted)
+note=""
+((${exhausted:-0} > 0)) && note="tokens exhausted: $exhausted requests without a token ($HAVE pre-issued; raise BENCH_TOKEN_FACTOR)"
+# the non-2xx count includes the one 401 each exhausted thread sends on purpose
+row revoke_live "revoke (distinct live tokens)" 0.3 "$note"
+
+# 6. introspection after revoke: tokens revoked above, minus each thread's last $CONNS/$THREADS
+# (requests possibly still in flight when wrk stopped)
+inflight=$((CONNS / THREADS))
+grep -E '^BENCH_SLICE ' "$TMP/revoke_live.txt" | sed -E 's/.*first=([0-9]+) used=([0-9]+).*/\1 \2/' |
+    while read -r first used; do
+        n=$((used - inflight))
+        ((n > 0)) && sed -n "${first},$((first + n - 1))p" "$BENCH_TOKENS"
+    done >"$TMP/revoked.txt" || true
+REVOKED=$(wc -l <"$TMP/revoked.txt")
+if ((REVOKED >= THREADS)); then
+    export BENCH_TOKENS=$TMP/revoked.txt
+    measure introspect_revoked "$RS_URL/introspect" introspect_revoked.lua
+    still=$(field introspect_revoked still_active)
+    note=""
+    ((still > 0)) && note="revoked tokens still active: $still"
+    row introspect_revoked "introspection (revoked token)" - "$note"
+else
+    ROWS+=("introspection (revoked token)|-|-|-|-|FAIL|no revoked tokens to introspect")
+    FAILED=1
+fi
+
+# --- the table ----------------------------------------------------------------------------------
+if ! kill -0 "$RS_PID" 2>/dev/null; then
+    echo "bench: rescindd exited during the run; last log lines:" >&2
+    tail -n 20 "$TMP/rescindd.log" >&2
+    FAILED=1
+fi
+echo
+echo "rescind benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores," \
+    "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)," \
+    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s"
+echo
+# a Markdown table, so a run can be pasted into docs/performance.md as it is
+printf '| %-30s | %10s | %9s | %6s | %6s | %-4s | %s |\n' scenario requests/s p99 ratio target mark notes
+printf '|%s|%s:|%s:|%s:|%s:|%s|%s|\n' "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..11})" \
+    "$(printf -- '-%.0s' {1..10})" "$(printf -- '-%.0s' {1..7})" "$(printf -- '-%.0s' {1..7})" \
+    "$(printf -- '-%.0s' {1..6})" "-------"
+for r in "${ROWS[@]}"; do
+    IFS='|' read -r label rps p99 ratio target mark notes <<<"$r"
+    [[ $target == - ]] || target=">= $target"
+    printf '| %-30s | %10s | %9s | %6s | %6s | %-4s | %s |\n' "$label" "$rps" "$p99" "$ratio" \
+        "$target" "$mark" "$notes"
+done
+echo
+exit "$FAILED"
