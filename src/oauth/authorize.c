@@ -318,6 +318,7 @@ static enum rs_err login_page(struct rs_ctx *ctx, const struct authz *a, const c
         .error = error,
         .username = username,
         .hidden = &hidden,
+        .redirect_uri = a->redirect,
     };
     if (!e)
         e = rs_login_page_render(resp, &p);

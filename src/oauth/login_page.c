@@ -1,10 +1,12 @@
 /* login_page.c - see login_page.h. The markup is fixed text around escaped values; the style is
  * inline because the CSP allows inline styles and nothing else (no scripts, no fetches). */
 #include "oauth/login_page.h"
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
-static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                          "frame-ancestors 'none'";
+static const char csp_head[] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+static const char csp_tail[] = "; frame-ancestors 'none'";
 
 static const char head[] =
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -70,9 +72,38 @@ static enum rs_err put(struct rs_buf *b, const char *const *items, size_t n)
 #define PUT(b, ...) put((b), (const char *const[]){__VA_ARGS__}, \
                         sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
-/* The headers of every page; the body is set by the caller. */
-static enum rs_err page_headers(struct rs_resp *resp, int status)
+/* Writes the CSP source expression for uri's origin ("https://host:port", or "scheme:" for a
+ * native app's private-use scheme) into out. False when uri does not yield a clean one: the
+ * expression goes into a header, so only characters that cannot end or extend it are taken. */
+static bool csp_source(const char *uri, char *out, size_t out_len)
 {
+    size_t scheme = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    if (!scheme || uri[scheme] != ':')
+        return false;
+    size_t n = scheme + 1;
+    bool web = (scheme == 4 && !strncmp(uri, "http", 4)) || (scheme == 5 && !strncmp(uri, "https", 5));
+    if (web && !strncmp(uri + n, "//", 2)) {
+        n += 2;
+        size_t host = strcspn(uri + n, "/?#");
+        if (!host || strspn(uri + n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789.-:[]") < host)
+            return false;
+        n += host;
+    }
+    if (n >= out_len)
+        return false;
+    memcpy(out, uri, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* The headers of every page; the body is set by the caller. form_target (may be NULL) is a
+ * redirect URI whose origin the CSP lets a form submission end up at. */
+static enum rs_err page_headers(struct rs_resp *resp, int status, const char *form_target)
+{
+    char src[300], csp[sizeof csp_head + sizeof src + sizeof csp_tail + 1];
+    bool extra = form_target && csp_source(form_target, src, sizeof src);
+    snprintf(csp, sizeof csp, "%s%s%s%s", csp_head, extra ? " " : "", extra ? src : "", csp_tail);
     resp->status = status;
     resp->content_type = "text/html; charset=utf-8";
     resp->no_store = true;
@@ -118,7 +149,7 @@ enum rs_err rs_login_page_render(struct rs_resp *resp, const struct rs_login_pag
     if (!e)
         e = PUT(b, "<button type=\"submit\">Sign in</button>\n</form>\n", NULL, tail);
     if (!e)
-        e = page_headers(resp, 200);
+        e = page_headers(resp, 200, p->redirect_uri);
     return e;
 }
 
@@ -130,6 +161,6 @@ enum rs_err rs_login_page_error(struct rs_resp *resp, int status, const char *ti
     enum rs_err e = PUT(b, head, title, style, NULL, "<h1>", title, "</h1>\n<p>", message,
                         "</p>\n", NULL, tail);
     if (!e)
-        e = page_headers(resp, status);
+        e = page_headers(resp, status, NULL);
     return e;
 }

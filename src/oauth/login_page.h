@@ -14,9 +14,12 @@ struct rs_login_page {
     const char *error;            /* message above the form, or NULL */
     const char *username;         /* prefilled after a failed attempt, or NULL */
     const struct rs_form *hidden; /* carried as hidden fields (the authorization request) */
+    const char *redirect_uri;     /* validated redirect URI the form's answer redirects to */
 };
 
-/* Renders the login form with status 200. RS_ERR_NOMEM/TOO_LARGE. */
+/* Renders the login form with status 200. Browsers apply form-action to every redirect that
+ * follows a form submission (CSP3 §6.4.1), so the login page's CSP also allows the origin of
+ * p->redirect_uri, where the successful POST is redirected; nothing else. RS_ERR_NOMEM/TOO_LARGE. */
 enum rs_err rs_login_page_render(struct rs_resp *resp, const struct rs_login_page *p);
 /* Renders a page with a title and a message, e.g. 400 for a bad client or redirect URI. */
 enum rs_err rs_login_page_error(struct rs_resp *resp, int status, const char *title,

@@ -130,14 +130,17 @@ async function errorRedirect(url) {
   return loc.searchParams;
 }
 
-function assertHtmlPage(res, status) {
+// formTarget: the origin a login form may be redirected to (browsers check form-action on
+// every redirect after a form submission); error pages have no form and allow only 'self'.
+function assertHtmlPage(res, status, formTarget = null) {
   assert.equal(res.status, status);
   assert.equal(res.headers.get('location'), null, 'no redirect');
   assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  const formAction = formTarget ? `'self' ${formTarget}` : "'self'";
   assert.equal(res.headers.get('content-security-policy'),
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`);
 }
 
 async function verifyIdToken(jwt, client, nonce) {
@@ -163,7 +166,7 @@ async function verifyIdToken(jwt, client, nonce) {
 test('login page: escaped client name, hidden request, CSRF cookie, security headers', async () => {
   const req = await request(conf, { params: { state: 'a"b<c>&d' } });
   const page = await getPage(req.url);
-  assertHtmlPage(page.res, 200);
+  assertHtmlPage(page.res, 200, 'http://127.0.0.1:9');
   assert.match(page.html, /<h1>Sign in to Confidential &lt;App&gt; &amp; &quot;Co&quot;<\/h1>/);
   assert.ok(!page.html.includes('<App>'), 'client_name is escaped');
   assert.match(page.html, /<form method="post" action="\/authorize">/);
@@ -351,7 +354,7 @@ test('wrong password or unknown user: login page again with the message, no sess
     const req = await request(conf);
     const page = await getPage(req.url);
     const r = await postLogin(page, u, pw);
-    assertHtmlPage(r.res, 200);
+    assertHtmlPage(r.res, 200, 'http://127.0.0.1:9');
     assert.ok(r.html.includes('Wrong username or password'));
     assert.equal(r.cookies.rescind_session, undefined, 'no session');
     assert.ok(r.cookies.rescind_csrf, 'a fresh form');
