@@ -113,6 +113,7 @@ struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT];
     struct rs_store *owner;
+    uint64_t owner_id; /* the store's unique id: a new store at a recycled address is not ours */
     struct conn *next; /* all reader connections, for close */
 };
 
@@ -129,6 +130,7 @@ struct job {
 };
 
 struct rs_store {
+    uint64_t id;
     char *path;
     struct conn writer;
     pthread_t writer_thread;
@@ -143,6 +145,7 @@ struct rs_store {
 };
 
 static _Thread_local struct conn *tl_reader;
+static atomic_uint_fast64_t store_ids;
 
 const char *rs_token_type_name(enum rs_token_type t)
 {
@@ -242,7 +245,7 @@ static enum rs_err conn_open(struct conn *c, const char *path, bool readonly)
 static struct conn *reader(struct rs_store *s)
 {
     struct conn *c = tl_reader;
-    if (c && c->owner == s)
+    if (c && c->owner == s && c->owner_id == s->id)
         return c;
     c = calloc(1, sizeof *c);
     if (!c)
@@ -252,6 +255,7 @@ static struct conn *reader(struct rs_store *s)
         return NULL;
     }
     c->owner = s;
+    c->owner_id = s->id;
     pthread_mutex_lock(&s->readers_lock);
     c->next = s->readers;
     s->readers = c;
@@ -406,6 +410,7 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     *out = NULL;
     if (!s)
         return e;
+    s->id = atomic_fetch_add(&store_ids, 1) + 1;
     s->path = strdup(path);
     if (!s->path)
         goto fail;
