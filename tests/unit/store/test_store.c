@@ -1,0 +1,689 @@
+/* test_store.c - the SQLite store (src/store/sqlite/store_sqlite.c) on a real database file in
+ * a fresh temporary folder per test: migrations, clients, users, the token/grant lifecycle
+ * (exchange with reuse detection, grant and client revocation, purge), durability of
+ * concurrent writes through group commit, commit failure injection, audit, settings and the
+ * CORS origin lookup. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "base/hash.h"
+#include "store/store.h"
+#include "testutil.h"
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct fixture {
+    char dir[256];
+    char path[300];
+    struct rs_store *s;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    if (!f || rs_test_mkdtemp(f->dir, sizeof f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/rescind.db", f->dir);
+    if (rs_store_open(f->path, &f->s))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    rs_store_close(f->s);
+    rs_test_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void reopen(struct fixture *f)
+{
+    rs_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(rs_store_open(f->path, &f->s), RS_OK);
+}
+
+/* A token row whose digest is SHA-256(name), so tests can refer to tokens by name. */
+static struct rs_token tok(const char *name, enum rs_token_type type, const char *grant,
+                           const char *client, int64_t exp)
+{
+    struct rs_token t;
+    memset(&t, 0, sizeof t);
+    rs_hash_token(name, t.hash);
+    t.type = type;
+    t.state = RS_TS_ACTIVE;
+    snprintf(t.grant_id, sizeof t.grant_id, "%s", grant);
+    snprintf(t.client_id, sizeof t.client_id, "%s", client);
+    snprintf(t.sub, sizeof t.sub, "user-1");
+    snprintf(t.scope, sizeof t.scope, "openid offline_access");
+    t.iat = time(NULL);
+    t.exp = exp;
+    return t;
+}
+
+static enum rs_err get(struct rs_store *s, const char *name, struct rs_token *out)
+{
+    unsigned char h[RS_HASH_LEN];
+    rs_hash_token(name, h);
+    return rs_store_token_get(s, h, out);
+}
+
+/* State of the named token; -1 when it is not stored. */
+static int state_of(struct rs_store *s, const char *name)
+{
+    struct rs_token t;
+    return get(s, name, &t) == RS_OK ? (int)t.state : -1;
+}
+
+static int64_t later(void)
+{
+    return (int64_t)time(NULL) + 3600;
+}
+
+/* Stores an access + refresh token pair of one grant: "<grant>.a" and "<grant>.r". */
+static void put_pair(struct rs_store *s, const char *grant, const char *client)
+{
+    char a[64], r[64];
+    snprintf(a, sizeof a, "%s.a", grant);
+    snprintf(r, sizeof r, "%s.r", grant);
+    struct rs_token rows[2] = {tok(a, RS_TOK_ACCESS, grant, client, later()),
+                               tok(r, RS_TOK_REFRESH, grant, client, later())};
+    assert_int_equal(rs_store_tokens_put(s, rows, 2), RS_OK);
+}
+
+/* ---------- schema ---------- */
+static void test_migrations(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(rs_store_schema_version(f->s), 1);
+    put_pair(f->s, "g1", "c1");
+    reopen(f); /* applying migrations again must be a no-op that keeps the data */
+    assert_int_equal(rs_store_schema_version(f->s), 1);
+    assert_int_equal(state_of(f->s, "g1.a"), RS_TS_ACTIVE);
+    reopen(f);
+    assert_int_equal(rs_store_schema_version(f->s), 1);
+}
+
+static void test_open_failure(void **state)
+{
+    struct fixture *f = *state;
+    char bad[400];
+    struct rs_store *s = (struct rs_store *)1;
+    snprintf(bad, sizeof bad, "%s/no/such/folder/x.db", f->dir);
+    assert_int_equal(rs_store_open(bad, &s), RS_ERR_STORE);
+    assert_null(s);
+}
+
+/* ---------- clients ---------- */
+static void client_init(struct rs_client *c, const char *id, const char *origins)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->client_id, sizeof c->client_id, "%s", id);
+    c->has_secret = true;
+    memset(c->secret_hash, 0xab, sizeof c->secret_hash);
+    c->auth_method = strdup("client_secret_basic");
+    c->redirect_uris = strdup("https://app.example/cb https://app.example/cb2");
+    c->grant_types = strdup("authorization_code refresh_token");
+    c->response_types = strdup("code");
+    c->scope = strdup("");
+    c->client_name = strdup("App");
+    c->origins = strdup(origins);
+    c->created_at = 1000;
+}
+
+struct seen {
+    char ids[8][RS_ID_MAX + 1];
+    size_t n;
+};
+
+static void collect_client(const struct rs_client *c, void *arg)
+{
+    struct seen *s = arg;
+    if (s->n < 8)
+        snprintf(s->ids[s->n++], sizeof s->ids[0], "%s", c->client_id);
+}
+
+static void test_clients_crud(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_client c, got;
+    client_init(&c, "client-a", "https://app.example");
+    assert_int_equal(rs_store_client_put(f->s, &c), RS_OK);
+    assert_int_equal(rs_store_client_put(f->s, &c), RS_ERR_CONFLICT);
+
+    assert_int_equal(rs_store_client_get(f->s, "client-a", &got), RS_OK);
+    assert_string_equal(got.client_id, "client-a");
+    assert_true(got.has_secret);
+    assert_memory_equal(got.secret_hash, c.secret_hash, RS_HASH_LEN);
+    assert_false(got.has_reg_token);
+    assert_string_equal(got.auth_method, "client_secret_basic");
+    assert_string_equal(got.redirect_uris, c.redirect_uris);
+    assert_string_equal(got.grant_types, c.grant_types);
+    assert_string_equal(got.client_name, "App");
+    assert_int_equal(got.created_at, 1000);
+    rs_client_clear(&got);
+    assert_int_equal(rs_store_client_get(f->s, "client-b", &got), RS_ERR_NOT_FOUND);
+
+    free(c.redirect_uris);
+    c.redirect_uris = strdup("https://new.example/cb");
+    c.has_secret = false;
+    c.has_reg_token = true;
+    memset(c.reg_token_hash, 0x11, RS_HASH_LEN);
+    assert_int_equal(rs_store_client_update(f->s, &c), RS_OK);
+    assert_int_equal(rs_store_client_get(f->s, "client-a", &got), RS_OK);
+    assert_string_equal(got.redirect_uris, "https://new.example/cb");
+    assert_false(got.has_secret);
+    assert_true(got.has_reg_token);
+    assert_memory_equal(got.reg_token_hash, c.reg_token_hash, RS_HASH_LEN);
+    rs_client_clear(&got);
+
+    struct rs_client b;
+    client_init(&b, "client-b", "");
+    b.created_at = 2000;
+    assert_int_equal(rs_store_client_put(f->s, &b), RS_OK);
+    assert_int_equal(rs_store_client_count(f->s), 2);
+    struct seen seen = {0};
+    assert_int_equal(rs_store_client_list(f->s, collect_client, &seen), RS_OK);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.ids[0], "client-a");
+    assert_string_equal(seen.ids[1], "client-b");
+
+    snprintf(b.client_id, sizeof b.client_id, "client-zzz");
+    assert_int_equal(rs_store_client_update(f->s, &b), RS_ERR_NOT_FOUND);
+
+    assert_int_equal(rs_store_client_delete(f->s, "client-a"), RS_OK);
+    assert_int_equal(rs_store_client_get(f->s, "client-a", &got), RS_ERR_NOT_FOUND);
+    assert_int_equal(rs_store_client_delete(f->s, "client-a"), RS_ERR_NOT_FOUND);
+    assert_int_equal(rs_store_client_count(f->s), 1);
+    rs_client_clear(&c);
+    rs_client_clear(&b);
+}
+
+static void test_client_delete_revokes_grants(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_client c;
+    client_init(&c, "doomed", "");
+    assert_int_equal(rs_store_client_put(f->s, &c), RS_OK);
+    put_pair(f->s, "gd", "doomed");
+    put_pair(f->s, "gk", "keeper");
+    assert_int_equal(rs_store_client_delete(f->s, "doomed"), RS_OK);
+    assert_int_equal(state_of(f->s, "gd.a"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "gd.r"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "gk.a"), RS_TS_ACTIVE);
+    rs_client_clear(&c);
+}
+
+/* ---------- users ---------- */
+static void user_init(struct rs_user *u, const char *sub, const char *name)
+{
+    memset(u, 0, sizeof *u);
+    snprintf(u->sub, sizeof u->sub, "%s", sub);
+    snprintf(u->username, sizeof u->username, "%s", name);
+    u->pw_hash = strdup("$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA");
+    u->email = strdup("alice@example.com");
+    u->name = strdup("Alice");
+    u->created_at = 42;
+}
+
+static void test_users(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_user u, got;
+    user_init(&u, "sub-alice", "alice");
+    assert_int_equal(rs_store_user_put(f->s, &u), RS_OK);
+
+    assert_int_equal(rs_store_user_get_by_name(f->s, "alice", &got), RS_OK);
+    assert_string_equal(got.sub, "sub-alice");
+    assert_string_equal(got.pw_hash, u.pw_hash);
+    assert_string_equal(got.email, "alice@example.com");
+    assert_string_equal(got.name, "Alice");
+    assert_int_equal(got.created_at, 42);
+    rs_user_clear(&got);
+    assert_int_equal(rs_store_user_get_by_sub(f->s, "sub-alice", &got), RS_OK);
+    assert_string_equal(got.username, "alice");
+    rs_user_clear(&got);
+    assert_int_equal(rs_store_user_get_by_name(f->s, "bob", &got), RS_ERR_NOT_FOUND);
+    assert_int_equal(rs_store_user_get_by_sub(f->s, "alice", &got), RS_ERR_NOT_FOUND);
+
+    /* a username is unique even under another subject, and so is a subject */
+    struct rs_user dup;
+    user_init(&dup, "sub-other", "alice");
+    assert_int_equal(rs_store_user_put(f->s, &dup), RS_ERR_CONFLICT);
+    rs_user_clear(&dup);
+    user_init(&dup, "sub-alice", "alice2");
+    assert_int_equal(rs_store_user_put(f->s, &dup), RS_ERR_CONFLICT);
+    rs_user_clear(&dup);
+
+    /* deleting a user revokes their grants */
+    struct rs_token t = tok("ut.a", RS_TOK_ACCESS, "gu", "c1", later());
+    snprintf(t.sub, sizeof t.sub, "sub-alice");
+    assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_OK);
+    assert_int_equal(rs_store_user_delete(f->s, "alice"), RS_OK);
+    assert_int_equal(rs_store_user_get_by_name(f->s, "alice", &got), RS_ERR_NOT_FOUND);
+    assert_int_equal(state_of(f->s, "ut.a"), RS_TS_REVOKED);
+    assert_int_equal(rs_store_user_delete(f->s, "alice"), RS_ERR_NOT_FOUND);
+    rs_user_clear(&u);
+}
+
+/* ---------- tokens ---------- */
+static void test_tokens_put_get(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_token rows[2] = {tok("acc", RS_TOK_ACCESS, "g1", "c1", later()),
+                               tok("ref", RS_TOK_REFRESH, "g1", "c1", later() + 10)};
+    snprintf(rows[0].nonce, sizeof rows[0].nonce, "n-0S6");
+    assert_int_equal(rs_store_tokens_put(f->s, rows, 2), RS_OK);
+    struct rs_token got;
+    assert_int_equal(get(f->s, "acc", &got), RS_OK);
+    assert_memory_equal(got.hash, rows[0].hash, RS_HASH_LEN);
+    assert_int_equal(got.type, RS_TOK_ACCESS);
+    assert_int_equal(got.state, RS_TS_ACTIVE);
+    assert_string_equal(got.grant_id, "g1");
+    assert_string_equal(got.client_id, "c1");
+    assert_string_equal(got.sub, "user-1");
+    assert_string_equal(got.scope, "openid offline_access");
+    assert_string_equal(got.nonce, "n-0S6");
+    assert_int_equal(got.exp, rows[0].exp);
+    assert_int_equal(get(f->s, "ref", &got), RS_OK);
+    assert_int_equal(got.type, RS_TOK_REFRESH);
+    assert_int_equal(got.exp, rows[1].exp);
+    assert_int_equal(get(f->s, "nope", &got), RS_ERR_NOT_FOUND);
+    /* the same digest twice is a conflict, and the batch stores nothing */
+    struct rs_token again[2] = {tok("fresh", RS_TOK_ACCESS, "g2", "c1", later()),
+                                tok("acc", RS_TOK_ACCESS, "g2", "c1", later())};
+    assert_int_equal(rs_store_tokens_put(f->s, again, 2), RS_ERR_CONFLICT);
+    assert_int_equal(get(f->s, "fresh", &got), RS_ERR_NOT_FOUND);
+}
+
+struct check_arg {
+    int calls;
+    enum rs_err result;
+    char seen_grant[RS_GRANT_ID_LEN + 1];
+    enum rs_token_type seen_type;
+};
+
+/* Mints the replacement pair "<n>.a2"/"<n>.r2" in the old token's grant. */
+static enum rs_err check_fn(const struct rs_token *old, void *arg, struct rs_token *rows,
+                            size_t cap, size_t *n_out)
+{
+    struct check_arg *a = arg;
+    a->calls++;
+    snprintf(a->seen_grant, sizeof a->seen_grant, "%s", old->grant_id);
+    a->seen_type = old->type;
+    assert_true(cap >= 2);
+    rows[0] = tok("new.a", RS_TOK_ACCESS, old->grant_id, old->client_id, later());
+    rows[1] = tok("new.r", RS_TOK_REFRESH, old->grant_id, old->client_id, later());
+    *n_out = 2;
+    return a->result;
+}
+
+static enum rs_err exchange(struct rs_store *s, const char *name, enum rs_token_type type,
+                            int64_t now, struct check_arg *a)
+{
+    unsigned char h[RS_HASH_LEN];
+    struct rs_token rows[3];
+    rs_hash_token(name, h);
+    return rs_store_token_exchange(s, h, type, now, check_fn, a, rows, 3);
+}
+
+static void test_exchange_success_then_reuse(void **state)
+{
+    struct fixture *f = *state;
+    put_pair(f->s, "g1", "c1");
+    put_pair(f->s, "other", "c1");
+    struct check_arg a = {.result = RS_OK};
+    assert_int_equal(exchange(f->s, "g1.r", RS_TOK_REFRESH, time(NULL), &a), RS_OK);
+    assert_int_equal(a.calls, 1);
+    assert_string_equal(a.seen_grant, "g1");
+    assert_int_equal(a.seen_type, RS_TOK_REFRESH);
+    assert_int_equal(state_of(f->s, "g1.r"), RS_TS_USED);
+    assert_int_equal(state_of(f->s, "new.a"), RS_TS_ACTIVE);
+    assert_int_equal(state_of(f->s, "new.r"), RS_TS_ACTIVE);
+    struct rs_token t;
+    assert_int_equal(get(f->s, "new.r", &t), RS_OK);
+    assert_string_equal(t.grant_id, "g1");
+
+    /* presenting the rotated token again: reuse, the whole grant is revoked */
+    a.calls = 0;
+    assert_int_equal(exchange(f->s, "g1.r", RS_TOK_REFRESH, time(NULL), &a), RS_ERR_CONFLICT);
+    assert_int_equal(a.calls, 0);
+    assert_int_equal(state_of(f->s, "g1.a"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "g1.r"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "new.a"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "new.r"), RS_TS_REVOKED);
+    /* ... and that is durable, and other grants are untouched */
+    reopen(f);
+    assert_int_equal(state_of(f->s, "new.r"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "other.r"), RS_TS_ACTIVE);
+    /* a revoked token is simply not found */
+    assert_int_equal(exchange(f->s, "new.r", RS_TOK_REFRESH, time(NULL), &a), RS_ERR_NOT_FOUND);
+    assert_int_equal(a.calls, 0);
+}
+
+static void test_exchange_refusals(void **state)
+{
+    struct fixture *f = *state;
+    put_pair(f->s, "g1", "c1");
+    struct check_arg a = {.result = RS_OK};
+    /* an access token is not a refresh token, nor a code */
+    assert_int_equal(exchange(f->s, "g1.a", RS_TOK_REFRESH, time(NULL), &a), RS_ERR_NOT_FOUND);
+    assert_int_equal(exchange(f->s, "g1.r", RS_TOK_CODE, time(NULL), &a), RS_ERR_NOT_FOUND);
+    assert_int_equal(exchange(f->s, "unknown", RS_TOK_REFRESH, time(NULL), &a), RS_ERR_NOT_FOUND);
+    /* expired at `now` (exp is exclusive) */
+    struct rs_token t;
+    assert_int_equal(get(f->s, "g1.r", &t), RS_OK);
+    assert_int_equal(exchange(f->s, "g1.r", RS_TOK_REFRESH, t.exp, &a), RS_ERR_NOT_FOUND);
+    assert_int_equal(exchange(f->s, "g1.r", RS_TOK_REFRESH, t.exp + 100, &a), RS_ERR_NOT_FOUND);
+    assert_int_equal(a.calls, 0);
+    assert_int_equal(state_of(f->s, "g1.r"), RS_TS_ACTIVE);
+    assert_int_equal(state_of(f->s, "g1.a"), RS_TS_ACTIVE);
+
+    /* check() refusing aborts the exchange: nothing changes, nothing new is stored */
+    a.result = RS_ERR_INVALID;
+    assert_int_equal(exchange(f->s, "g1.r", RS_TOK_REFRESH, time(NULL), &a), RS_ERR_INVALID);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(state_of(f->s, "g1.r"), RS_TS_ACTIVE);
+    assert_int_equal(state_of(f->s, "new.a"), -1);
+    assert_int_equal(state_of(f->s, "new.r"), -1);
+    /* and the token can still be exchanged afterwards */
+    a.result = RS_OK;
+    assert_int_equal(exchange(f->s, "g1.r", RS_TOK_REFRESH, time(NULL), &a), RS_OK);
+    assert_int_equal(state_of(f->s, "g1.r"), RS_TS_USED);
+}
+
+static void test_code_exchange_single_use(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_token code = tok("the-code", RS_TOK_CODE, "gc", "c1", later());
+    snprintf(code.redirect_uri, sizeof code.redirect_uri, "https://app.example/cb");
+    snprintf(code.code_challenge, sizeof code.code_challenge,
+             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    assert_int_equal(rs_store_tokens_put(f->s, &code, 1), RS_OK);
+    struct rs_token got;
+    assert_int_equal(get(f->s, "the-code", &got), RS_OK);
+    assert_string_equal(got.redirect_uri, "https://app.example/cb");
+    assert_string_equal(got.code_challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    struct check_arg a = {.result = RS_OK};
+    assert_int_equal(exchange(f->s, "the-code", RS_TOK_CODE, time(NULL), &a), RS_OK);
+    assert_int_equal(a.seen_type, RS_TOK_CODE);
+    assert_int_equal(exchange(f->s, "the-code", RS_TOK_CODE, time(NULL), &a), RS_ERR_CONFLICT);
+    assert_int_equal(state_of(f->s, "new.a"), RS_TS_REVOKED);
+}
+
+static void test_grants_revoke(void **state)
+{
+    struct fixture *f = *state;
+    put_pair(f->s, "g1", "c1");
+    put_pair(f->s, "g2", "c1");
+    put_pair(f->s, "g3", "c1");
+    const char *ids[] = {"g1", "g2"};
+    size_t n = 99;
+    assert_int_equal(rs_store_grants_revoke(f->s, ids, 2, &n), RS_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(state_of(f->s, "g1.a"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "g1.r"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "g2.a"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "g3.a"), RS_TS_ACTIVE);
+    /* revoking again changes nothing and says so */
+    assert_int_equal(rs_store_grants_revoke(f->s, ids, 2, &n), RS_OK);
+    assert_int_equal(n, 0);
+    const char *unknown[] = {"no-such-grant"};
+    assert_int_equal(rs_store_grants_revoke(f->s, unknown, 1, &n), RS_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_client_grants_revoke(void **state)
+{
+    struct fixture *f = *state;
+    put_pair(f->s, "a1", "client-a");
+    put_pair(f->s, "a2", "client-a");
+    put_pair(f->s, "b1", "client-b");
+    size_t grants = 0, tokens = 0;
+    assert_int_equal(rs_store_client_grants_revoke(f->s, "client-a", &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 2);
+    assert_int_equal(tokens, 4);
+    assert_int_equal(state_of(f->s, "a1.a"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "a2.r"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "b1.a"), RS_TS_ACTIVE);
+    assert_int_equal(state_of(f->s, "b1.r"), RS_TS_ACTIVE);
+    assert_int_equal(rs_store_client_grants_revoke(f->s, "client-a", &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 0);
+    assert_int_equal(tokens, 0);
+}
+
+/* ---------- concurrency, durability, group commit ---------- */
+#define WRITERS 8
+#define WRITES_EACH 200
+
+struct writer_arg {
+    struct rs_store *s;
+    int id;
+    int failures;
+};
+
+static void *writer(void *p)
+{
+    struct writer_arg *w = p;
+    for (int i = 0; i < WRITES_EACH; i++) {
+        char name[64], grant[RS_GRANT_ID_LEN + 1];
+        snprintf(name, sizeof name, "w%d-%d", w->id, i);
+        snprintf(grant, sizeof grant, "gw%d-%d", w->id, i);
+        struct rs_token t = tok(name, RS_TOK_ACCESS, grant, "c1", later());
+        if (rs_store_tokens_put(w->s, &t, 1) != RS_OK)
+            w->failures++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_writes_durable(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_store_stats before, after;
+    rs_store_stats(f->s, &before);
+    pthread_t th[WRITERS];
+    struct writer_arg args[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        args[i] = (struct writer_arg){.s = f->s, .id = i};
+        assert_int_equal(pthread_create(&th[i], NULL, writer, &args[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].failures, 0);
+    }
+    rs_store_stats(f->s, &after);
+    uint64_t writes = WRITERS * WRITES_EACH;
+    assert_int_equal(after.batched_jobs - before.batched_jobs, writes);
+    /* group commit: concurrent writers share commits */
+    assert_true(after.commits - before.commits < writes);
+    assert_true(after.commits - before.commits > 0);
+    assert_int_equal(after.commit_failures, before.commit_failures);
+
+    reopen(f);
+    for (int w = 0; w < WRITERS; w++)
+        for (int i = 0; i < WRITES_EACH; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "w%d-%d", w, i);
+            if (state_of(f->s, name) != RS_TS_ACTIVE)
+                fail_msg("token %s lost after reopening", name);
+        }
+}
+
+static void test_fail_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_store_stats before, after;
+    rs_store_stats(f->s, &before);
+    rs_store_fail_commits(f->s, true);
+    struct rs_token t = tok("lost", RS_TOK_ACCESS, "gl", "c1", later());
+    assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_ERR_STORE);
+    assert_int_equal(rs_store_setting_put(f->s, "k", "v"), RS_ERR_STORE);
+    struct rs_client c;
+    client_init(&c, "ghost", "");
+    assert_int_equal(rs_store_client_put(f->s, &c), RS_ERR_STORE);
+    rs_store_stats(f->s, &after);
+    assert_true(after.commit_failures - before.commit_failures >= 3);
+    rs_store_fail_commits(f->s, false);
+
+    assert_int_equal(state_of(f->s, "lost"), -1);
+    char *v = NULL;
+    assert_int_equal(rs_store_setting_get(f->s, "k", &v), RS_ERR_NOT_FOUND);
+    struct rs_client got;
+    assert_int_equal(rs_store_client_get(f->s, "ghost", &got), RS_ERR_NOT_FOUND);
+    reopen(f);
+    assert_int_equal(state_of(f->s, "lost"), -1);
+    /* the store works again once the fault is gone */
+    assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_OK);
+    assert_int_equal(state_of(f->s, "lost"), RS_TS_ACTIVE);
+    rs_client_clear(&c);
+}
+
+static void test_purge_expired(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = time(NULL);
+    struct rs_token rows[] = {tok("old1", RS_TOK_ACCESS, "gold", "c1", now - 10),
+                              tok("old2", RS_TOK_REFRESH, "gold", "c1", now - 1)};
+    struct rs_token live[] = {tok("live1", RS_TOK_ACCESS, "glive", "c1", now + 100),
+                              tok("edge", RS_TOK_ACCESS, "glive", "c1", now)};
+    assert_int_equal(rs_store_tokens_put(f->s, rows, 2), RS_OK);
+    assert_int_equal(rs_store_tokens_put(f->s, live, 2), RS_OK);
+    size_t purged = 0;
+    assert_int_equal(rs_store_purge_expired(f->s, now, &purged), RS_OK);
+    assert_true(purged >= 2);
+    assert_int_equal(state_of(f->s, "old1"), -1);
+    assert_int_equal(state_of(f->s, "old2"), -1);
+    assert_int_equal(state_of(f->s, "live1"), RS_TS_ACTIVE);
+    assert_int_equal(state_of(f->s, "edge"), RS_TS_ACTIVE);
+    /* nothing left to purge at the same instant */
+    assert_int_equal(rs_store_purge_expired(f->s, now, &purged), RS_OK);
+    assert_int_equal(purged, 0);
+}
+
+/* ---------- audit ---------- */
+struct audit_seen {
+    size_t n;
+    int64_t ids[8];
+    char events[8][48];
+    char details[8][64];
+};
+
+static void collect_audit(const struct rs_audit *a, void *arg)
+{
+    struct audit_seen *s = arg;
+    if (s->n < 8) {
+        s->ids[s->n] = a->id;
+        snprintf(s->events[s->n], sizeof s->events[0], "%s", a->event);
+        snprintf(s->details[s->n], sizeof s->details[0], "%s", a->detail);
+        s->n++;
+    }
+}
+
+static size_t audit_count(struct rs_store *s, const char *client, const char *event,
+                          struct audit_seen *out)
+{
+    struct rs_audit_filter flt = {.client_id = client, .event = event};
+    memset(out, 0, sizeof *out);
+    assert_int_equal(rs_store_audit_list(s, &flt, collect_audit, out), RS_OK);
+    return out->n;
+}
+
+static void test_audit(void **state)
+{
+    struct fixture *f = *state;
+    struct audit_seen seen;
+    assert_int_equal(rs_store_audit_put(f->s, "token_issued", "c1", "ok", NULL), RS_OK);
+    assert_int_equal(rs_store_audit_put(f->s, "token_revoked", "c1", "ok", "{\"n\":2}"), RS_OK);
+    assert_int_equal(rs_store_audit_put(f->s, "token_issued", "c2", "denied", NULL), RS_OK);
+    assert_int_equal(audit_count(f->s, NULL, NULL, &seen), 3);
+    /* newest first */
+    assert_true(seen.ids[0] > seen.ids[1] && seen.ids[1] > seen.ids[2]);
+    assert_string_equal(seen.events[0], "token_issued");
+    assert_string_equal(seen.details[2], "{}");
+    assert_int_equal(audit_count(f->s, "c1", NULL, &seen), 2);
+    assert_int_equal(audit_count(f->s, NULL, "token_issued", &seen), 2);
+    assert_int_equal(audit_count(f->s, "c1", "token_revoked", &seen), 1);
+    assert_string_equal(seen.details[0], "{\"n\":2}");
+    assert_int_equal(audit_count(f->s, "c3", NULL, &seen), 0);
+    struct rs_audit_filter lim = {.limit = 1};
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(rs_store_audit_list(f->s, &lim, collect_audit, &seen), RS_OK);
+    assert_int_equal(seen.n, 1);
+    struct rs_audit_filter future = {.since = time(NULL) + 1000};
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(rs_store_audit_list(f->s, &future, collect_audit, &seen), RS_OK);
+    assert_int_equal(seen.n, 0);
+}
+
+/* ---------- settings ---------- */
+static void test_settings(void **state)
+{
+    struct fixture *f = *state;
+    char *v = NULL;
+    assert_int_equal(rs_store_setting_get(f->s, "config.patch", &v), RS_ERR_NOT_FOUND);
+    assert_int_equal(rs_store_setting_put(f->s, "config.patch", "{\"a\":1}"), RS_OK);
+    assert_int_equal(rs_store_setting_get(f->s, "config.patch", &v), RS_OK);
+    assert_string_equal(v, "{\"a\":1}");
+    free(v);
+    assert_int_equal(rs_store_setting_put(f->s, "config.patch", "{\"a\":2}"), RS_OK);
+    reopen(f);
+    assert_int_equal(rs_store_setting_get(f->s, "config.patch", &v), RS_OK);
+    assert_string_equal(v, "{\"a\":2}");
+    free(v);
+}
+
+/* ---------- CORS origins ---------- */
+static void test_origin_registered(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_client c;
+    client_init(&c, "spa", "https://app.example.com https://other.example:8443");
+    assert_int_equal(rs_store_client_put(f->s, &c), RS_OK);
+    assert_true(rs_store_origin_registered(f->s, "https://app.example.com"));
+    assert_true(rs_store_origin_registered(f->s, "https://other.example:8443"));
+    assert_false(rs_store_origin_registered(f->s, "https://app.example"));
+    assert_false(rs_store_origin_registered(f->s, "https://app.example.co"));
+    assert_false(rs_store_origin_registered(f->s, "https://other.example"));
+    assert_false(rs_store_origin_registered(f->s, "app.example.com"));
+    assert_false(rs_store_origin_registered(f->s, "%"));
+    assert_false(rs_store_origin_registered(f->s, "https://%"));
+    assert_false(rs_store_origin_registered(f->s, "https://app_example.com"));
+    assert_false(rs_store_origin_registered(f->s, "_ttps://app.example.com"));
+    assert_false(rs_store_origin_registered(f->s, ""));
+    rs_client_clear(&c);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_migrations),
+        T(test_open_failure),
+        T(test_clients_crud),
+        T(test_client_delete_revokes_grants),
+        T(test_users),
+        T(test_tokens_put_get),
+        T(test_exchange_success_then_reuse),
+        T(test_exchange_refusals),
+        T(test_code_exchange_single_use),
+        T(test_grants_revoke),
+        T(test_client_grants_revoke),
+        T(test_concurrent_writes_durable),
+        T(test_fail_commits),
+        T(test_purge_expired),
+        T(test_audit),
+        T(test_settings),
+        T(test_origin_registered),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
