@@ -344,16 +344,27 @@ static char *cell(json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/* The string of a JSON string value, "" for anything else. */
+static const char *str(json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
+#define MAX_COLS 8
+
 /* Prints rows (an array of arrays of strings) under the headers, columns aligned. */
 static void print_table(const char *const *headers, size_t ncols, json_t *rows)
 {
-    size_t w[16] = {0}, i;
+    size_t w[MAX_COLS] = {0}, i;
+    if (ncols > MAX_COLS)
+        ncols = MAX_COLS;
     json_t *row;
     for (size_t k = 0; k < ncols; k++)
         w[k] = width(headers[k]);
     json_array_foreach(rows, i, row) {
         for (size_t k = 0; k < ncols; k++) {
-            size_t n = width(json_string_value(json_array_get(row, k)));
+            size_t n = width(str(json_array_get(row, k)));
             w[k] = n > w[k] ? n : w[k];
         }
     }
@@ -362,7 +373,7 @@ static void print_table(const char *const *headers, size_t ncols, json_t *rows)
     printf("\n");
     json_array_foreach(rows, i, row) {
         for (size_t k = 0; k < ncols; k++) {
-            const char *s = json_string_value(json_array_get(row, k));
+            const char *s = str(json_array_get(row, k));
             printf("%s%*s", s, k + 1 < ncols ? (int)(w[k] - width(s) + 2) : 0, "");
         }
         printf("\n");
@@ -472,7 +483,7 @@ static int client_add(struct cli *c, int argc, char **argv)
     if (out && c->json) {
         print_json(out);
     } else if (out) {
-        printf("client_id: %s\n", json_string_value(json_object_get(out, "client_id")));
+        printf("client_id: %s\n", str(json_object_get(out, "client_id")));
         const char *secret = json_string_value(json_object_get(out, "client_secret"));
         if (secret)
             printf("client_secret: %s\n", secret);
@@ -633,8 +644,8 @@ static int user_add(struct cli *c, int argc, char **argv)
     if (!rc && c->json)
         print_json(out);
     else if (!rc)
-        printf("created user %s (sub %s)\n", json_string_value(json_object_get(out, "username")),
-               json_string_value(json_object_get(out, "sub")));
+        printf("created user %s (sub %s)\n", str(json_object_get(out, "username")),
+               str(json_object_get(out, "sub")));
 done:;
     json_t *p = json_object_get(body, "password");
     if (p) /* wipe the copy of the password the JSON body holds */
@@ -725,10 +736,9 @@ static void print_audit(json_t *events)
         if (gmtime_r(&t, &tm))
             strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         char *detail = json_dumps(json_object_get(ev, "detail"), JSON_COMPACT | JSON_ENCODE_ANY);
-        json_array_append_new(rows, json_pack("[s,s,s,s,s,s]", id, when,
-                                              json_string_value(json_object_get(ev, "event")),
-                                              json_string_value(json_object_get(ev, "client_id")),
-                                              json_string_value(json_object_get(ev, "outcome")),
+        json_array_append_new(rows, json_pack("[s,s,s,s,s,s]", id, when, str(json_object_get(ev, "event")),
+                                              str(json_object_get(ev, "client_id")),
+                                              str(json_object_get(ev, "outcome")),
                                               detail ? detail : ""));
         free(detail);
     }
@@ -853,7 +863,7 @@ static void print_features(json_t *out)
     json_t *rows = json_array(), *f;
     size_t i;
     json_array_foreach(json_object_get(out, "features"), i, f)
-        json_array_append_new(rows, json_pack("[s,s]", json_string_value(json_object_get(f, "name")),
+        json_array_append_new(rows, json_pack("[s,s]", str(json_object_get(f, "name")),
                                               json_is_true(json_object_get(f, "enabled")) ? "yes"
                                                                                           : "no"));
     print_table(headers, 2, rows);
