@@ -80,7 +80,9 @@ static enum rs_err redirect_with(struct rs_resp *resp, const char *base,
     size_t len = strlen(base);
     enum rs_err e = rs_buf_puts(&loc, base);
     /* RFC 6749 §3.1.2: keep the query component of the registered URI */
-    const char *sep = !strchr(base, '?') ? "?" : base[len - 1] == '?' || base[len - 1] == '&' ? "" : "&";
+    const char *sep = "?";
+    if (strchr(base, '?'))
+        sep = base[len - 1] == '?' || base[len - 1] == '&' ? "" : "&";
     for (size_t i = 0; i + 1 < n && !e; i += 2) {
         if (!pairs[i + 1])
             continue;

@@ -41,20 +41,15 @@ static const char tail[] = "</main>\n</body>\n</html>\n";
  * double-quoted attribute values). */
 static enum rs_err html(struct rs_buf *b, const char *s)
 {
+    static const char specials[] = "&<>\"'";
+    static const char *const entities[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
     enum rs_err e = RS_OK;
     while (*s && !e) {
-        size_t n = strcspn(s, "&<>\"'");
+        size_t n = strcspn(s, specials);
         e = rs_buf_append(b, s, n);
         s += n;
-        if (e || !*s)
-            break;
-        switch (*s++) {
-        case '&': e = rs_buf_puts(b, "&amp;"); break;
-        case '<': e = rs_buf_puts(b, "&lt;"); break;
-        case '>': e = rs_buf_puts(b, "&gt;"); break;
-        case '"': e = rs_buf_puts(b, "&quot;"); break;
-        default: e = rs_buf_puts(b, "&#39;"); break;
-        }
+        if (!e && *s)
+            e = rs_buf_puts(b, entities[strchr(specials, *s++) - specials]);
     }
     return e;
 }
@@ -77,19 +72,21 @@ static enum rs_err put(struct rs_buf *b, const char *const *items, size_t n)
  * expression goes into a header, so only characters that cannot end or extend it are taken. */
 static bool csp_source(const char *uri, char *out, size_t out_len)
 {
-    size_t scheme = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    size_t scheme = strspn(uri, ALNUM "+.-");
     if (!scheme || uri[scheme] != ':')
         return false;
     size_t n = scheme + 1;
-    bool web = (scheme == 4 && !strncmp(uri, "http", 4)) || (scheme == 5 && !strncmp(uri, "https", 5));
+    bool web = (scheme == 4 && !strncmp(uri, "http", 4)) ||
+               (scheme == 5 && !strncmp(uri, "https", 5));
     if (web && !strncmp(uri + n, "//", 2)) {
         n += 2;
         size_t host = strcspn(uri + n, "/?#");
-        if (!host || strspn(uri + n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                     "0123456789.-:[]") < host)
+        if (!host || strspn(uri + n, ALNUM ".-:[]") < host)
             return false;
         n += host;
     }
+#undef ALNUM
     if (n >= out_len)
         return false;
     memcpy(out, uri, n);

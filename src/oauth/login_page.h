@@ -18,8 +18,9 @@ struct rs_login_page {
 };
 
 /* Renders the login form with status 200. Browsers apply form-action to every redirect that
- * follows a form submission (CSP3 §6.4.1), so the login page's CSP also allows the origin of
- * p->redirect_uri, where the successful POST is redirected; nothing else. RS_ERR_NOMEM/TOO_LARGE. */
+ * follows a form submission (CSP Level 3), so the login page's CSP also allows the origin of
+ * p->redirect_uri, where the successful POST is redirected, and nothing else.
+ * RS_ERR_NOMEM/TOO_LARGE. */
 enum rs_err rs_login_page_render(struct rs_resp *resp, const struct rs_login_page *p);
 /* Renders a page with a title and a message, e.g. 400 for a bad client or redirect URI. */
 enum rs_err rs_login_page_error(struct rs_resp *resp, int status, const char *title,
