@@ -58,20 +58,30 @@ void rs_oauth_secret_digest(const struct rs_ctx *ctx, const char *secret,
     rs_hash_hmac(ctx->pepper, RS_PEPPER_LEN, secret, strlen(secret), out);
 }
 
+/* True when the n bytes at word are one whole word of the space-separated list. */
+static bool has_word(const char *list, const char *word, size_t n)
+{
+    if (!n || memchr(word, ' ', n))
+        return false;
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t m = strcspn(p, " ");
+        if (m == n && memcmp(p, word, n) == 0)
+            return true;
+        p += m;
+    }
+    return false;
+}
+
 bool rs_list_has(const char *list, const char *word)
 {
-    size_t n = strlen(word);
-    if (!n)
-        return false;
-    for (const char *p = list; (p = strstr(p, word)); p += n)
-        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
-            return true;
-    return false;
+    return has_word(list, word, strlen(word));
 }
 
 bool rs_list_subset(const char *sub, const char *super)
 {
-    char w[256];
     const char *p = sub;
     while (*p) {
         while (*p == ' ')
@@ -79,11 +89,7 @@ bool rs_list_subset(const char *sub, const char *super)
         size_t n = strcspn(p, " ");
         if (!n)
             break;
-        if (n >= sizeof w)
-            return false;
-        memcpy(w, p, n);
-        w[n] = '\0';
-        if (!rs_list_has(super, w))
+        if (!has_word(super, p, n))
             return false;
         p += n;
     }

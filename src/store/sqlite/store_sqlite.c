@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "migrations_sqlite.h"
+#include <assert.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -754,6 +755,7 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
     e = a->check(&old, a->check_arg, a->new_toks, a->n, &n);
     if (e)
         return e;
+    assert(n <= a->n); /* the callback fills at most cap rows */
     sqlite3_stmt *st = stmt(w, Q_TOKEN_SET_STATE);
     if (!st)
         return RS_ERR_STORE;
@@ -850,7 +852,7 @@ enum rs_err rs_store_purge_expired(struct rs_store *s, int64_t now, size_t *purg
     struct purge_arg a = {.now = now};
     enum rs_err e = run_write(s, job_purge, &a);
     if (purged_out)
-        *purged_out = a.purged;
+        *purged_out = e ? 0 : a.purged;
     return e;
 }
 
@@ -992,8 +994,10 @@ bool rs_store_origin_registered(struct rs_store *s, const char *origin)
     struct conn *c = reader(s);
     sqlite3_stmt *st = c ? stmt(c, Q_ORIGIN_KNOWN) : NULL;
     bool found = false;
-    /* origins never contain LIKE wildcards that matter: '%' and '_' are refused at registration
-     * only partially, so escape them here */
+    /* an origin is one word: anything with a space would match a run of registered origins */
+    if (strchr(origin, ' ') || !*origin)
+        return false;
+    /* escape LIKE wildcards: '%' and '_' must match themselves */
     char esc[600];
     size_t o = 0;
     for (const char *p = origin; *p && o + 2 < sizeof esc; p++) {

@@ -189,6 +189,21 @@ static void test_list_has(void **state)
     assert_false(rs_list_has("", ""));
 }
 
+/* a registered scope token longer than 255 characters can be granted (regression) */
+static void test_scope_long_token(void **state)
+{
+    char big[301], out[RS_SCOPE_MAX + 1];
+    struct rs_client c = {0};
+    (void)state;
+    memset(big, 'r', 300);
+    big[300] = '\0';
+    c.scope = big;
+    assert_true(rs_scope_valid(big));
+    assert_int_equal(rs_scope_resolve(&c, big, out), RS_OK);
+    assert_string_equal(out, big);
+    assert_false(rs_list_has("https://a https://b", "https://a https://b"));
+}
+
 static void test_list_subset(void **state)
 {
     (void)state;
@@ -216,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_scope_resolve_registered),
         cmocka_unit_test(test_list_has),
         cmocka_unit_test(test_list_subset),
+        cmocka_unit_test(test_scope_long_token),
     };
     return cmocka_run_group_tests_name("pkce_scope", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "oauth/clients.h"
 #include "oauth/endpoints.h"
+#include "oauth/hooks.h"
 #include "token/jwt.h"
 #include "testutil.h"
 #include <sodium.h>
@@ -407,6 +408,93 @@ static void test_introspect_requires_client(void **state)
     rs_resp_free(&r);
 }
 
+/* ---- the revoke hook point (where Revoke Token scripts will run) ---- */
+struct hook_state {
+    int calls;
+    bool allow;
+    char seen_token[RS_TOKEN_STRLEN];
+    char seen_client[RS_ID_MAX + 1];
+};
+
+static bool test_hook(void *arg, struct rs_revoke_hook_ctx *hc)
+{
+    struct hook_state *hs = arg;
+    hs->calls++;
+    snprintf(hs->seen_token, sizeof hs->seen_token, "%s", rs_form_get(hc->params, "token"));
+    snprintf(hs->seen_client, sizeof hs->seen_client, "%s", hc->client->client_id);
+    rs_resp_header(hc->resp, "X-Script", hs->allow ? "allowed" : "denied");
+    return hs->allow;
+}
+
+static bool token_active(struct fixture *f, const char *at)
+{
+    json_t *j = introspect(f, at);
+    bool a = json_is_true(json_object_get(j, "active"));
+    json_decref(j);
+    return a;
+}
+
+static void revoke_req(struct fixture *f, const char *at, struct rs_resp *r)
+{
+    char body[128];
+    struct hdr h[] = {{"Content-Type", FORM}, {"Authorization", f->basic}, {NULL, NULL}};
+    snprintf(body, sizeof body, "token=%s&token_type_hint=refresh_token", at);
+    call(rs_revoke_handle, f, "POST", "/revoke", h, body, r);
+}
+
+static void test_revoke_hook_denies(void **state)
+{
+    struct fixture *f = *state;
+    struct hook_state hs = {.allow = false};
+    char at[RS_TOKEN_STRLEN];
+    struct rs_resp r;
+    issue(f, "grant_type=client_credentials", at);
+    rs_hooks_set_revoke(test_hook, &hs);
+    revoke_req(f, at, &r);
+    rs_hooks_set_revoke(NULL, NULL);
+    /* Janssen: a script that returns false → 200 and nothing revoked */
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body.len, 0);
+    assert_string_equal(resp_header(&r, "X-Script"), "denied");
+    assert_int_equal(hs.calls, 1);
+    assert_string_equal(hs.seen_token, at);
+    assert_string_equal(hs.seen_client, f->client_id);
+    rs_resp_free(&r);
+    assert_true(token_active(f, at));
+}
+
+static void test_revoke_hook_allows(void **state)
+{
+    struct fixture *f = *state;
+    struct hook_state hs = {.allow = true};
+    char at[RS_TOKEN_STRLEN];
+    struct rs_resp r;
+    issue(f, "grant_type=client_credentials", at);
+    rs_hooks_set_revoke(test_hook, &hs);
+    revoke_req(f, at, &r);
+    rs_hooks_set_revoke(NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(resp_header(&r, "X-Script"), "allowed");
+    assert_true(r.no_store);
+    rs_resp_free(&r);
+    /* the access token sent with hint refresh_token is found anyway (RFC 7009 §2.1) */
+    assert_false(token_active(f, at));
+}
+
+static void test_revoke_hook_not_called_for_unauthenticated(void **state)
+{
+    struct fixture *f = *state;
+    struct hook_state hs = {.allow = true};
+    struct hdr h[] = {{"Content-Type", FORM}, {NULL, NULL}};
+    struct rs_resp r;
+    rs_hooks_set_revoke(test_hook, &hs);
+    call(rs_revoke_handle, f, "POST", "/revoke", h, "token=abc", &r);
+    rs_hooks_set_revoke(NULL, NULL);
+    expect_error(&r, 401, "invalid_client");
+    assert_int_equal(hs.calls, 0);
+    rs_resp_free(&r);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -421,6 +509,9 @@ int main(void)
         T(test_unsupported_grant_type),
         T(test_introspect_then_revoke),
         T(test_introspect_requires_client),
+        T(test_revoke_hook_denies),
+        T(test_revoke_hook_allows),
+        T(test_revoke_hook_not_called_for_unauthenticated),
     };
     return cmocka_run_group_tests_name("token_endpoint", tests, group_setup, group_teardown);
 }

@@ -659,6 +659,8 @@ static void test_origin_registered(void **state)
     assert_false(rs_store_origin_registered(f->s, "https://app_example.com"));
     assert_false(rs_store_origin_registered(f->s, "_ttps://app.example.com"));
     assert_false(rs_store_origin_registered(f->s, ""));
+    /* two registered origins joined by a space are not an origin */
+    assert_false(rs_store_origin_registered(f->s, "https://app.example.com https://other.example:8443"));
     rs_client_clear(&c);
 }
 
