@@ -5,8 +5,7 @@
  *
  * Exit codes: 0 done, 1 the server refused or could not be reached (one line on stderr),
  * 2 usage error. Tables go to stdout; with --json the server's JSON is printed instead. */
-#include <curl/curl.h>
-#include <errno.h>
+#include "common/api.h"
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,23 +18,11 @@
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
-#define DEFAULT_URL "http://127.0.0.1:8080"
-#define DEFAULT_CREDENTIAL_FILE "./var/admin-credential"
-#define MAX_RESPONSE (16u << 20)
 #define MAX_SECRET 1024
 
 struct cli {
-    const char *url;   /* without trailing slash */
-    char *token;       /* heap, wiped at exit */
+    struct rs_api api;
     bool json;
-    CURL *curl;
-};
-
-struct response {
-    long status;
-    char *body;        /* heap, NUL-terminated */
-    size_t len;
-    bool too_large;
 };
 
 /* ---------------------------------------------------------------- usage */
@@ -51,10 +38,10 @@ static const char usage_main[] =
     "  feature list|enable|disable      feature flags\n"
     "\n"
     "global options:\n"
-    "  --url URL               server (else $RESCIND_URL, else " DEFAULT_URL ")\n"
+    "  --url URL               server (else $RESCIND_URL, else " RS_API_DEFAULT_URL ")\n"
     "  --token TOKEN           admin credential (else $RESCIND_TOKEN, else the first line of\n"
     "                          the credential file)\n"
-    "  --credential-file FILE  else $RESCIND_CREDENTIAL_FILE, else " DEFAULT_CREDENTIAL_FILE "\n"
+    "  --credential-file FILE  else $RESCIND_CREDENTIAL_FILE, else " RS_API_DEFAULT_CREDENTIAL_FILE "\n"
     "  --json                  print the server's JSON instead of a table\n"
     "  -h, --help              this help; 'rescind COMMAND --help' for a command\n";
 
@@ -136,156 +123,26 @@ static int opt(int argc, char **argv, int *i, const char *name, const char **val
 
 /* ---------------------------------------------------------------- HTTP */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct response *r = arg;
-    size_t n = size * nmemb;
-    if (r->len + n > MAX_RESPONSE) {
-        r->too_large = true;
-        return 0;
-    }
-    char *p = realloc(r->body, r->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + r->len, data, n);
-    r->len += n;
-    p[r->len] = '\0';
-    r->body = p;
-    return n;
-}
-
-/* Prints the one-line reason a request failed before an HTTP status came back. */
-static void report_transport(struct cli *c, CURLcode rc, const char *errbuf)
-{
-    long os_errno = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
-    const char *why = os_errno ? strerror((int)os_errno)
-                      : errbuf[0] ? errbuf
-                                  : curl_easy_strerror(rc);
-    fprintf(stderr, "rescind: cannot reach %s: %s\n", c->url, why);
-}
-
-/* Sends one request to the admin API. path starts with "/" and is already escaped; body may be
- * NULL. On a transport failure prints the reason and returns false; otherwise fills *r (the
- * caller frees r->body). */
-static bool request(struct cli *c, const char *method, const char *path, const char *body,
-                    const char *content_type, struct response *r)
-{
-    char errbuf[CURL_ERROR_SIZE] = "";
-    char *url = NULL, *auth = NULL, *ctype = NULL;
-    struct curl_slist *h = NULL;
-    bool ok = false;
-    memset(r, 0, sizeof *r);
-    if (asprintf(&url, "%s/admin%s", c->url, path) < 0 ||
-        asprintf(&auth, "Authorization: Bearer %s", c->token) < 0) {
-        url = auth = NULL;
-        fprintf(stderr, "rescind: out of memory\n");
-        goto out;
-    }
-    h = curl_slist_append(h, auth);
-    h = curl_slist_append(h, "Accept: application/json");
-    if (body && asprintf(&ctype, "Content-Type: %s", content_type) >= 0)
-        h = curl_slist_append(h, ctype);
-    curl_easy_reset(c->curl);
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (body) {
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    CURLcode rc = curl_easy_perform(c->curl);
-    if (rc != CURLE_OK && r->too_large)
-        fprintf(stderr, "rescind: the server's answer is larger than %u bytes\n", MAX_RESPONSE);
-    else if (rc != CURLE_OK)
-        report_transport(c, rc, errbuf);
-    else
-        ok = curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &r->status) == CURLE_OK;
-out:
-    if (auth)
-        explicit_bzero(auth, strlen(auth));
-    curl_slist_free_all(h);
-    free(url);
-    free(auth);
-    free(ctype);
-    if (!ok) {
-        free(r->body);
-        r->body = NULL;
-    }
-    return ok;
-}
-
-/* Prints the server's refusal as one line: "401 invalid_token: ..." for authentication, else
- * the error_description. */
-static void report_refusal(const struct response *r, json_t *j)
-{
-    const char *err = json_string_value(json_object_get(j, "error"));
-    const char *desc = json_string_value(json_object_get(j, "error_description"));
-    if (r->status == 401)
-        fprintf(stderr, "rescind: 401 %s: %s\n", err ? err : "unauthorized",
-                desc ? desc : "the admin credential was refused");
-    else if (desc)
-        fprintf(stderr, "rescind: %s\n", desc);
-    else if (err)
-        fprintf(stderr, "rescind: %ld %s\n", r->status, err);
-    else
-        fprintf(stderr, "rescind: the server answered HTTP %ld\n", r->status);
-}
-
 /* One API call: returns 0 with *out (new reference; NULL for 204) on a 2xx answer, else prints
- * one line and returns EXIT_REFUSED. body (may be NULL) is sent as JSON. */
-static int call(struct cli *c, const char *method, const char *path, json_t *body,
-                const char *content_type, json_t **out)
+ * one line and returns EXIT_REFUSED. body (may be NULL) is sent as JSON (a merge patch for
+ * PATCH). */
+static int call(struct cli *c, const char *method, const char *path, json_t *body, json_t **out)
 {
-    struct response r;
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct rs_api_resp r;
     *out = NULL;
-    if (body && !text) {
-        fprintf(stderr, "rescind: out of memory\n");
+    if (rs_api_call(&c->api, method, path, body, &r) != RS_API_OK) {
+        fprintf(stderr, "rescind: %s\n", r.msg);
+        rs_api_resp_clear(&r);
         return EXIT_REFUSED;
     }
-    bool sent = request(c, method, path, text, content_type ? content_type : "application/json", &r);
-    if (text) {
-        explicit_bzero(text, strlen(text)); /* may hold a password */
-        free(text);
-    }
-    if (!sent)
-        return EXIT_REFUSED;
-    json_t *j = r.len ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-    int rc = 0;
-    if (r.status < 200 || r.status > 299) {
-        report_refusal(&r, j);
-        rc = EXIT_REFUSED;
-    } else if (r.status != 204 && !j) {
-        fprintf(stderr, "rescind: the server answered HTTP %ld without JSON\n", r.status);
-        rc = EXIT_REFUSED;
-    }
-    free(r.body);
-    if (rc)
-        json_decref(j);
-    else
-        *out = j;
-    return rc;
+    *out = r.json;
+    return 0;
 }
 
 /* "/admin" + prefix + escaped segment + suffix, heap (caller frees); NULL when out of memory. */
 static char *path_with(struct cli *c, const char *prefix, const char *seg, const char *suffix)
 {
-    char *e = curl_easy_escape(c->curl, seg, 0);
-    char *p = NULL;
-    if (e && asprintf(&p, "%s%s%s", prefix, e, suffix) < 0)
-        p = NULL;
-    curl_free(e);
+    char *p = rs_api_path(&c->api, prefix, seg, suffix);
     if (!p)
         fprintf(stderr, "rescind: out of memory\n");
     return p;
@@ -479,7 +336,7 @@ static int client_add(struct cli *c, int argc, char **argv)
     if (rc < 0)
         rc = 0;
     else if (!rc)
-        rc = call(c, "POST", "/clients", meta, NULL, &out);
+        rc = call(c, "POST", "/clients", meta, &out);
     if (out && c->json) {
         print_json(out);
     } else if (out) {
@@ -499,7 +356,7 @@ static int client_list(struct cli *c)
     static const char *const members[] = {"client_id", "token_endpoint_auth_method", "grant_types",
                                           "scope", "client_name"};
     json_t *out = NULL;
-    int rc = call(c, "GET", "/clients", NULL, NULL, &out);
+    int rc = call(c, "GET", "/clients", NULL, &out);
     if (!rc && c->json)
         print_json(out);
     else if (!rc)
@@ -519,7 +376,7 @@ static int client_one(struct cli *c, const char *verb, int argc, char **argv)
     const char *method = !strcmp(verb, "rm") ? "DELETE" : !strcmp(verb, "revoke") ? "POST" : "GET";
     char *path = path_with(c, "/clients/", argv[0], !strcmp(verb, "revoke") ? "/revoke" : "");
     json_t *out = NULL;
-    int rc = path ? call(c, method, path, NULL, NULL, &out) : EXIT_REFUSED;
+    int rc = path ? call(c, method, path, NULL, &out) : EXIT_REFUSED;
     free(path);
     if (rc)
         return rc;
@@ -640,7 +497,7 @@ static int user_add(struct cli *c, int argc, char **argv)
         goto done;
     json_object_set_new(body, "username", json_string(username));
     json_object_set_new(body, "password", json_string(pw));
-    rc = call(c, "POST", "/users", body, NULL, &out);
+    rc = call(c, "POST", "/users", body, &out);
     if (!rc && c->json)
         print_json(out);
     else if (!rc)
@@ -661,7 +518,7 @@ static int user_list(struct cli *c)
     static const char *const headers[] = {"USERNAME", "SUB", "EMAIL", "NAME"};
     static const char *const members[] = {"username", "sub", "email", "name"};
     json_t *out = NULL;
-    int rc = call(c, "GET", "/users", NULL, NULL, &out);
+    int rc = call(c, "GET", "/users", NULL, &out);
     if (!rc && c->json)
         print_json(out);
     else if (!rc)
@@ -678,7 +535,7 @@ static int user_rm(struct cli *c, int argc, char **argv)
         return usage_error(usage_user, "%s", "user rm takes exactly one user name");
     char *path = path_with(c, "/users/", argv[0], "");
     json_t *out = NULL;
-    int rc = path ? call(c, "DELETE", path, NULL, NULL, &out) : EXIT_REFUSED;
+    int rc = path ? call(c, "DELETE", path, NULL, &out) : EXIT_REFUSED;
     free(path);
     if (!rc && !c->json)
         printf("deleted user %s (their grants are revoked)\n", argv[0]);
@@ -711,16 +568,7 @@ static int cmd_user(struct cli *c, int argc, char **argv)
 /* Appends &name=escaped(value) to the query being built in *q (heap). false on no memory. */
 static bool query_add(struct cli *c, char **q, const char *name, const char *value)
 {
-    char *e = curl_easy_escape(c->curl, value, 0);
-    char *n = NULL;
-    if (e && asprintf(&n, "%s%s%s=%s", *q, **q ? "&" : "?", name, e) < 0)
-        n = NULL;
-    curl_free(e);
-    if (!n)
-        return false;
-    free(*q);
-    *q = n;
-    return true;
+    return rs_api_query_add(&c->api, q, name, value);
 }
 
 static void print_audit(json_t *events)
@@ -773,7 +621,7 @@ static int cmd_audit(struct cli *c, int argc, char **argv)
     if (!rc) {
         char *path = NULL;
         rc = asprintf(&path, "/audit%s", q) < 0 ? EXIT_REFUSED
-                                                : call(c, "GET", path, NULL, NULL, &out);
+                                                : call(c, "GET", path, NULL, &out);
         free(path);
     }
     if (!rc && c->json)
@@ -793,7 +641,7 @@ static int config_get(struct cli *c, int argc, char **argv)
     json_t *out = NULL;
     if (argc > 1)
         return usage_error(usage_config, "unexpected argument '%s'", argv[1]);
-    int rc = call(c, "GET", "/config", NULL, NULL, &out);
+    int rc = call(c, "GET", "/config", NULL, &out);
     if (rc)
         return rc;
     json_t *v = argc ? json_object_get(out, argv[0]) : out;
@@ -822,7 +670,7 @@ static int config_set(struct cli *c, int argc, char **argv)
         value = json_string(argv[1]);
     json_t *patch = json_object(), *out = NULL;
     json_object_set_new(patch, argv[0], value);
-    int rc = call(c, "PATCH", "/config", patch, "application/merge-patch+json", &out);
+    int rc = call(c, "PATCH", "/config", patch, &out);
     json_decref(patch);
     if (!rc && c->json) {
         print_json(out);
@@ -887,12 +735,12 @@ static int cmd_feature(struct cli *c, int argc, char **argv)
     if (argc != (list ? 1 : 2))
         return usage_error(usage_feature, "feature %s: wrong number of arguments", argv[0]);
     if (list) {
-        rc = call(c, "GET", "/features", NULL, NULL, &out);
+        rc = call(c, "GET", "/features", NULL, &out);
     } else {
         char suffix[16];
         snprintf(suffix, sizeof suffix, "/%s", argv[0]);
         path = path_with(c, "/features/", argv[1], suffix);
-        rc = path ? call(c, "POST", path, NULL, NULL, &out) : EXIT_REFUSED;
+        rc = path ? call(c, "POST", path, NULL, &out) : EXIT_REFUSED;
     }
     if (!rc && c->json)
         print_json(out);
@@ -904,42 +752,6 @@ static int cmd_feature(struct cli *c, int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------- main */
-
-/* The admin credential: --token, $RESCIND_TOKEN, else the first line of the credential file.
- * Returns 0 or EXIT_USAGE (message printed). */
-static int find_token(struct cli *c, const char *flag_token, const char *flag_file)
-{
-    const char *t = flag_token ? flag_token : getenv("RESCIND_TOKEN");
-    if (t && *t) {
-        c->token = strdup(t);
-        return c->token ? 0 : EXIT_REFUSED;
-    }
-    const char *path = flag_file ? flag_file : getenv("RESCIND_CREDENTIAL_FILE");
-    if (!path || !*path)
-        path = DEFAULT_CREDENTIAL_FILE;
-    FILE *f = fopen(path, "r");
-    char line[MAX_SECRET + 2] = "";
-    const char *why = NULL;
-    if (!f)
-        why = strerror(errno);
-    else if (!fgets(line, sizeof line, f))
-        why = "the file is empty";
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!why && !line[0])
-        why = "the first line is empty";
-    if (f)
-        fclose(f);
-    if (why) {
-        fprintf(stderr,
-                "rescind: no admin credential: cannot read %s: %s (use --token, RESCIND_TOKEN or "
-                "--credential-file)\n",
-                path, why);
-        return EXIT_USAGE;
-    }
-    c->token = strdup(line);
-    explicit_bzero(line, sizeof line);
-    return c->token ? 0 : EXIT_REFUSED;
-}
 
 static int dispatch(struct cli *c, int argc, char **argv)
 {
@@ -988,30 +800,12 @@ int main(int argc, char **argv)
         return rc;
     if (i >= argc)
         return usage_error(usage_main, "%s", "missing command");
-    url = url ? url : getenv("RESCIND_URL");
-    char *base = strdup(url && *url ? url : DEFAULT_URL);
-    if (!base)
-        return EXIT_REFUSED;
-    for (size_t n = strlen(base); n > 0 && base[n - 1] == '/'; n--)
-        base[n - 1] = '\0';
-    c.url = base;
-    if (!wants_help_only(argc - i, argv + i))
-        rc = find_token(&c, token, file);
-    if (!rc && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        rc = EXIT_REFUSED;
-    c.curl = rc ? NULL : curl_easy_init();
-    if (!rc && !c.curl) {
-        fprintf(stderr, "rescind: cannot initialise libcurl\n");
-        rc = EXIT_REFUSED;
-    }
-    if (!rc)
+    char msg[RS_API_MSG_MAX];
+    rc = rs_api_open(&c.api, url, token, file, !wants_help_only(argc - i, argv + i), msg);
+    if (rc)
+        fprintf(stderr, "rescind: %s\n", msg);
+    else
         rc = dispatch(&c, argc - i, argv + i);
-    if (c.curl)
-        curl_easy_cleanup(c.curl);
-    curl_global_cleanup();
-    if (c.token)
-        explicit_bzero(c.token, strlen(c.token));
-    free(c.token);
-    free(base);
+    rs_api_close(&c.api);
     return rc;
 }
