@@ -685,6 +685,41 @@ describe('live responses match docs/openapi.yaml', () => {
     assert.deepEqual((await adminCall(200, 'GET', '/admin/config')).json, before, 'nothing changed');
   });
 
+  test('store writes failing: every writing operation answers its documented 503 and changes nothing', async () => {
+    const dyn = (await expect(201, 'POST', '/register', { json: { redirect_uris: [REDIRECT] } })).json;
+    const victim = await server.createClient({ grant_types: ['client_credentials'] });
+    const victimToken = await ccToken(victim); // a grant, so that revoking its grants has to write
+    const rat = `Bearer ${dyn.registration_access_token}`;
+    const T = '/register/{client_id}';
+    const path = `/register/${dyn.client_id}`;
+    const cases = [
+      ['PUT', T, { path, auth: rat, json: { redirect_uris: [REDIRECT], client_id: dyn.client_id, client_name: 'changed' } }],
+      ['DELETE', T, { path, auth: rat }],
+      ['POST', '/admin/users', { auth: admin(), json: { username: 'zed', password: 'long enough pw' } }],
+      ['DELETE', '/admin/users/{username}', { path: `/admin/users/${USER.username}`, auth: admin() }],
+      ['DELETE', '/admin/clients/{client_id}', { path: `/admin/clients/${victim.client_id}`, auth: admin() }],
+      ['POST', '/admin/clients/{client_id}/revoke', { path: `/admin/clients/${victim.client_id}/revoke`, auth: admin() }],
+      ['POST', '/admin/features/{name}/disable', { path: '/admin/features/USERINFO/disable', auth: admin() }],
+      ['POST', '/admin/features/{name}/enable', { path: '/admin/features/USERINFO/enable', auth: admin() }],
+    ];
+    const responses = await withReadOnlyStore(async () => {
+      const out = [];
+      for (const [method, template, opts] of cases) out.push(await send(method, opts.path || template, opts));
+      return out;
+    });
+    for (let i = 0; i < cases.length; i++) {
+      const [method, template] = cases[i];
+      const r = await checkResponse(method, template, responses[i]);
+      assert.equal(r.status, 503, `${method} ${template}`);
+    }
+    assert.equal((await expect(200, 'GET', T, { path, auth: rat })).json.client_name, undefined, 'not updated, not deleted');
+    await adminCall(404, 'GET', '/admin/users/{username}', { path: '/admin/users/zed' });
+    await adminCall(200, 'GET', '/admin/users/{username}', { path: `/admin/users/${USER.username}` });
+    await adminCall(200, 'GET', '/admin/clients/{client_id}', { path: `/admin/clients/${victim.client_id}` });
+    assert.equal((await expect(200, 'POST', '/introspect', { form: { token: victimToken }, auth: basicOf(cc) })).json.active, true);
+    assert.ok((await adminCall(200, 'GET', '/admin/features')).json.features.every((f) => f.enabled));
+  });
+
   test('an unknown path is 404 with the error object', async () => {
     const r = await send('GET', '/no-such-endpoint');
     assert.equal(r.status, 404);
