@@ -11,6 +11,7 @@ setup = common.setup
 local tokens
 local next_idx, last_idx
 local unauthenticated
+local verified = false
 used = 0
 exhausted = 0
 first_line = 0
@@ -25,6 +26,13 @@ function init(args)
 end
 
 function request()
+  -- wrk (script_verify_request) calls request() once on thread 0 before the run to check the
+  -- script and never sends the result: answer that call without spending a token, or the first
+  -- token would count as revoked while it stays live.
+  if thread_id == 0 and not verified then
+    verified = true
+    return wrk.format(nil, nil, nil, "token=" .. (tokens[next_idx] or "verify"))
+  end
   if next_idx > last_idx then
     exhausted = exhausted + 1
     if exhausted == 1 then wrk.thread:stop() end

@@ -10,7 +10,7 @@
 #
 # Environment: BENCH_SECONDS (default 10) per measured run, BENCH_WARMUP (default 2) per warm-up,
 # BENCH_TOKEN_FACTOR (default 1.2) tokens pre-issued for the live-revoke run as a multiple of
-# issuance rate x BENCH_SECONDS, BENCH_KEEP=1 keeps the temp folder (logs, wrk output).
+# rate x BENCH_SECONDS (rate: the higher of issuance and unknown-token revoke), BENCH_KEEP=1 keeps the temp folder (logs, wrk output).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -206,10 +206,14 @@ unset BENCH_TOKEN
 measure revoke_unknown "$RS_URL/revoke" revoke_unknown.lua
 row revoke_unknown "revoke (unknown token)" 0.6 ""
 
-# 5. revoke of distinct live tokens: pre-issue issuance rate x duration x factor tokens (at least
-# one per connection), topping up with further issuing runs when one run falls short.
-NEED=$(awk -v r="$TOKEN_RPS" -v s="$SECONDS_RUN" -v f="$TOKEN_FACTOR" -v c="$CONNS" \
-    'BEGIN {n = int(r * s * f + 0.999); print (n < c ? c : n)}')
+# 5. revoke of distinct live tokens: pre-issue rate x duration x factor tokens (at least one per
+# connection), topping up with further issuing runs when one run falls short. The rate is the
+# higher of issuance and unknown-token revocation: a live revoke is one durable write like an
+# issuance, but must not run out of tokens if it turns out as fast as an unknown-token revoke.
+UNKNOWN_RPS=$(awk -v r="$(field revoke_unknown requests)" -v d="$(field revoke_unknown duration_us)" \
+    'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
+NEED=$(awk -v a="$TOKEN_RPS" -v b="$UNKNOWN_RPS" -v s="$SECONDS_RUN" -v f="$TOKEN_FACTOR" \
+    -v c="$CONNS" 'BEGIN {r = a > b ? a : b; n = int(r * s * f + 0.999); print (n < c ? c : n)}')
 export BENCH_TOKEN_OUT=$TMP/issued
 export BENCH_TOKENS=$TMP/tokens.txt
 : >"$BENCH_TOKENS"
