@@ -6,6 +6,7 @@
 #include "oauth/common.h"
 #include "oauth/errors.h"
 #include "base/ct.h"
+#include "base/log.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,11 @@ static bool parse_basic(const char *h, struct presented *p)
 static enum rs_err fail(struct rs_ctx *ctx, struct rs_resp *resp, const struct presented *p,
                         const char *why)
 {
-    rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_CLIENT, "client authentication failed", why);
+    /* one public reason for every failure, so that errorReasonEnabled does not tell which
+     * client_ids exist; the precise cause goes to the debug log only */
+    RS_LOG_DEBUG("client_auth_failed", "reason", why, NULL);
+    rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_CLIENT, "client authentication failed",
+                   "Unable to authenticate client.");
     /* RFC 6749 §5.2: a 401 for a client that used the Authorization header carries
      * WWW-Authenticate with the scheme it used. */
     if (p->basic)

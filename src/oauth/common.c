@@ -32,9 +32,11 @@ enum rs_err rs_oauth_read_form(struct rs_ctx *ctx, const struct rs_req *req,
 bool rs_oauth_method(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp,
                      const char *allow)
 {
-    /* allow is a comma-separated list such as "GET, POST" */
-    size_t n = strlen(req->method);
-    for (const char *p = allow; (p = strstr(p, req->method)); p += n)
+    /* allow is a comma-separated list such as "GET, POST"; HEAD goes wherever GET does
+     * (RFC 9110 §9.3.2; libmicrohttpd sends no body for HEAD) */
+    const char *m = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    size_t n = strlen(m);
+    for (const char *p = allow; (p = strstr(p, m)); p += n)
         if ((p == allow || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
             return true;
     rs_oauth_error(resp, ctx->cfg, RS_OAUTH_METHOD_NOT_ALLOWED, "method not allowed", NULL);
