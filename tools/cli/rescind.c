@@ -6,6 +6,7 @@
  * Exit codes: 0 done, 1 the server refused or could not be reached (one line on stderr),
  * 2 usage error. Tables go to stdout; with --json the server's JSON is printed instead. */
 #include "common/api.h"
+#include "tui/tui.h"
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@ static const char usage_main[] =
     "  audit                            show the audit log\n"
     "  config get|set                   read or change the live configuration\n"
     "  feature list|enable|disable      feature flags\n"
+    "  tui                              the interactive console (ncurses)\n"
     "\n"
     "global options:\n"
     "  --url URL               server (else $RESCIND_URL, else " RS_API_DEFAULT_URL ")\n"
@@ -766,6 +768,11 @@ static int dispatch(struct cli *c, int argc, char **argv)
         return cmd_config(c, argc - 1, argv + 1);
     if (!strcmp(cmd, "feature"))
         return cmd_feature(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "tui")) {
+        if (argc > 1)
+            return usage_error(usage_main, "tui: unexpected argument '%s'", argv[1]);
+        return rs_tui_run(&c->api);
+    }
     return usage_error(usage_main, "unknown command '%s'", cmd);
 }
 
