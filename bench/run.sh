@@ -43,8 +43,10 @@ cc -O2 -std=c17 -Wall -Wextra -Werror bench/ceiling.c $(pkg-config --cflags --li
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rescind-bench.XXXXXX")
 PIDS=()
+WRK_PID=""
 cleanup() {
     local pid
+    if [[ -n $WRK_PID ]]; then kill "$WRK_PID" 2>/dev/null || true; fi
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
@@ -106,7 +108,10 @@ wrk_run() {
     local name=$1 secs=$2 url=$3 script=$4
     local args=(-t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency)
     [[ -n $script ]] && args+=(-s "bench/$script")
-    if ! timeout $((secs + 30)) wrk "${args[@]}" "$url" >"$TMP/$name.txt" 2>&1; then
+    # in the background and waited for, so a signal stops the run at once (the EXIT trap kills it)
+    timeout $((secs + 30)) wrk "${args[@]}" "$url" >"$TMP/$name.txt" 2>&1 &
+    WRK_PID=$!
+    if ! wait "$WRK_PID"; then
         echo "bench: wrk failed for $name:" >&2
         cat "$TMP/$name.txt" >&2
         return 1
@@ -171,8 +176,10 @@ measure() {
     wrk_run "$1" "$SECONDS_RUN" "$2" "$3"
 }
 
+# other work on the machine moves every number; the load average at the start says how much
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: ceiling $CEIL_URL, rescindd $RS_URL (pid $RS_PID), ${SECONDS_RUN}s per scenario," \
-    "wrk -t$THREADS -c$CONNS" >&2
+    "wrk -t$THREADS -c$CONNS, load average $LOAD" >&2
 
 # 1. ceiling
 if ((WARMUP > 0)); then wrk_run ceiling-warmup "$WARMUP" "$CEIL_URL/" ""; fi
@@ -270,7 +277,7 @@ fi
 echo
 echo "rescind benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores," \
     "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)," \
-    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s"
+    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, load average at start $LOAD"
 echo
 # a Markdown table, so a run can be pasted into docs/performance.md as it is
 printf '| %-30s | %10s | %9s | %6s | %6s | %-4s | %s |\n' scenario requests/s p99 ratio target mark notes
