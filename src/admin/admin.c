@@ -1,7 +1,8 @@
 /* admin.c - the admin API entry point: authenticates the admin bearer credential, then routes
  * /admin/<path> through one table (method, path pattern, handler). A pattern segment "*" matches
  * one non-empty path segment and is handed to the handler as its argument. The route files
- * (admin_clients.c, admin_users.c, admin_config.c, admin_audit.c) hold the handlers; the
+ * (admin_clients.c, admin_users.c, admin_config.c, admin_audit.c, admin_revocations.c,
+ * admin_tokens.c, admin_credentials.c) hold the handlers; the
  * helpers they share are here. Called by the router for every path under /admin/. */
 #include "admin/admin.h"
 #include "admin/admin_int.h"
@@ -40,6 +41,11 @@ static const struct admin_route admin_routes[] = {
     {"GET", "features", rs_admin_feature_list},
     {"POST", "features/*/enable", rs_admin_feature_enable},
     {"POST", "features/*/disable", rs_admin_feature_disable},
+    {"POST", "revocations", rs_admin_revocation_create},
+    {"GET", "tokens", rs_admin_token_list},
+    {"POST", "credentials", rs_admin_credential_create},
+    {"GET", "credentials", rs_admin_credential_list},
+    {"DELETE", "credentials/*", rs_admin_credential_delete},
 };
 #define N_ADMIN_ROUTES (sizeof admin_routes / sizeof admin_routes[0])
 
@@ -110,6 +116,20 @@ enum rs_err rs_admin_read_json(struct rs_ctx *ctx, const struct rs_req *req, str
     return RS_OK;
 }
 
+bool rs_admin_parse_uint(const char *s, int64_t max, int64_t *out)
+{
+    int64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (max - (*s - '0')) / 10)
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
 void rs_admin_audit(struct rs_ctx *ctx, const char *event, const char *client_id,
                     const char *outcome, json_t *detail)
 {
@@ -123,20 +143,38 @@ void rs_admin_audit(struct rs_ctx *ctx, const char *event, const char *client_id
 
 /* ---------- authentication and routing ---------- */
 
+/* The credential after "Bearer " (borrowed from the request), or NULL when there is none. */
+static const char *bearer(const struct rs_req *req)
+{
+    const char *h = rs_req_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7 + strspn(h + 7, " ");
+    return *h ? h : NULL;
+}
+
+enum rs_err rs_admin_caller(struct rs_ctx *ctx, const struct rs_req *req,
+                            char name_out[RS_ID_MAX + 1])
+{
+    const char *cred = bearer(req);
+    unsigned char d[RS_HASH_LEN];
+    if (!cred)
+        return RS_ERR_NOT_FOUND;
+    rs_oauth_secret_digest(ctx, cred, d);
+    return rs_store_admin_cred_check(ctx->store, d, name_out);
+}
+
 /* True when the request carries a registered admin credential; otherwise writes 401. */
 static bool authenticated(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
 {
-    const char *h = rs_req_header(req, "Authorization");
     char name[RS_ID_MAX + 1];
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7 + strspn(h + 7, " ")]) {
+    if (!bearer(req)) {
         rs_admin_error(ctx, resp, RS_OAUTH_INVALID_TOKEN,
                        "the admin API requires an admin credential (Authorization: Bearer)");
         rs_resp_header(resp, "WWW-Authenticate", REALM);
         return false;
     }
-    unsigned char d[RS_HASH_LEN];
-    rs_oauth_secret_digest(ctx, h + 7 + strspn(h + 7, " "), d);
-    enum rs_err e = rs_store_admin_cred_check(ctx->store, d, name);
+    enum rs_err e = rs_admin_caller(ctx, req, name);
     if (e == RS_OK)
         return true;
     if (e != RS_ERR_NOT_FOUND) {

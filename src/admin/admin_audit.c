@@ -8,21 +8,6 @@
 #define AUDIT_DEFAULT_LIMIT 100
 #define AUDIT_MAX_LIMIT 1000
 
-/* Parses a non-negative decimal integer of at most max; false for anything else. */
-static bool parse_uint(const char *s, int64_t max, int64_t *out)
-{
-    int64_t v = 0;
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (max - (*s - '0')) / 10)
-            return false;
-        v = v * 10 + (*s - '0');
-    }
-    *out = v;
-    return true;
-}
-
 /* Fills f from the query; on a bad value writes 400 naming the parameter and returns false. */
 static bool read_filter(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp,
                         struct rs_audit_filter *f)
@@ -33,7 +18,7 @@ static bool read_filter(struct rs_ctx *ctx, const struct rs_req *req, struct rs_
         const char *s = rs_form_get(&req->query, names[i]);
         if (!s)
             continue;
-        if (!parse_uint(s, i == 2 ? AUDIT_MAX_LIMIT : INT64_MAX, &v[i]) || (i == 2 && !v[i])) {
+        if (!rs_admin_parse_uint(s, i == 2 ? AUDIT_MAX_LIMIT : INT64_MAX, &v[i]) || (i == 2 && !v[i])) {
             char msg[96];
             snprintf(msg, sizeof msg, "%s must be %s", names[i],
                      i == 2 ? "an integer from 1 to 1000" : "a time in seconds since the epoch");

@@ -18,6 +18,9 @@ rs_admin_fn rs_admin_user_create, rs_admin_user_list, rs_admin_user_show, rs_adm
 rs_admin_fn rs_admin_audit_list;
 rs_admin_fn rs_admin_config_get, rs_admin_config_patch;
 rs_admin_fn rs_admin_feature_list, rs_admin_feature_enable, rs_admin_feature_disable;
+rs_admin_fn rs_admin_revocation_create;
+rs_admin_fn rs_admin_token_list;
+rs_admin_fn rs_admin_credential_create, rs_admin_credential_list, rs_admin_credential_delete;
 
 /* Renders an error (no-store) and returns RS_OK, so handlers can `return rs_admin_error(...)`
  * unless rendering itself ran out of memory. */
@@ -38,5 +41,11 @@ enum rs_err rs_admin_read_json(struct rs_ctx *ctx, const struct rs_req *req, str
  * the change it describes has already committed. */
 void rs_admin_audit(struct rs_ctx *ctx, const char *event, const char *client_id,
                     const char *outcome, json_t *detail);
+/* The name of the admin credential the request presents. NOT_FOUND when it has none or an
+ * unknown one; RS_ERR_STORE. */
+enum rs_err rs_admin_caller(struct rs_ctx *ctx, const struct rs_req *req,
+                            char name_out[RS_ID_MAX + 1] /* OUT */);
+/* Parses a non-negative decimal integer of at most max; false for anything else. */
+bool rs_admin_parse_uint(const char *s, int64_t max, int64_t *out /* OUT */);
 
 #endif

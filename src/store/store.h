@@ -215,4 +215,38 @@ enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
 void rs_store_audit_put_async(struct rs_store *s, const char *event, const char *client_id,
                               const char *outcome, const char *detail_json);
 
+
+/* --- administration: revoke by selector, token listing, admin credential management --- */
+struct rs_revoke_select {
+    const char *client_id;    /* NULL = any client */
+    const char *sub;          /* NULL = any subject */
+    const char *grant_id;     /* NULL = any grant */
+    int64_t issued_before;    /* grants created before this time (epoch s); 0 = any time */
+    bool dry_run;             /* only count: nothing changes and no audit record is written */
+    const char *audit_extra;  /* JSON members added to the audit detail (selectors, reason) */
+};
+/* Revokes every live (not yet revoked) grant matching all the given selectors, with all their
+ * tokens, and writes one audit record (event "admin_revocation", outcome "revoked", detail
+ * {"grants":N,"tokens":M,<audit_extra>}) in the same transaction; returns once it is durable.
+ * At least one selector must be set (asserted). *grants_out / *tokens_out: grants revoked and
+ * tokens that changed state (with dry_run: that would). RS_ERR_STORE: nothing was revoked. */
+enum rs_err rs_store_revoke_select(struct rs_store *s, const struct rs_revoke_select *sel,
+                                   size_t *grants_out /* OUT */, size_t *tokens_out /* OUT */);
+
+struct rs_token_filter {
+    const char *client_id, *sub; /* NULL = any; at least one is set (asserted) */
+    size_t limit, offset;
+};
+/* Calls cb for each token matching the filter, newest first. The token's hash is left zeroed:
+ * listings never carry digests. The struct passed to cb is valid during the call only. */
+typedef void rs_store_token_cb(const struct rs_token *t, void *arg);
+enum rs_err rs_store_token_list(struct rs_store *s, const struct rs_token_filter *f,
+                                rs_store_token_cb *cb, void *arg);
+
+/* Lists admin credentials by name (oldest first); never their digests. */
+typedef void rs_store_admin_cred_cb(const char *name, int64_t created_at, void *arg);
+enum rs_err rs_store_admin_cred_list(struct rs_store *s, rs_store_admin_cred_cb *cb, void *arg);
+/* Deletes every admin credential called name. NOT_FOUND when there is none. */
+enum rs_err rs_store_admin_cred_delete(struct rs_store *s, const char *name);
+
 #endif

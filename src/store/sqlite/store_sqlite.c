@@ -1482,3 +1482,228 @@ void rs_store_audit_put_async(struct rs_store *s, const char *event, const char 
     pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->lock);
 }
+
+/* ---------- administration: revoke by selector, token listing, admin credentials ----------
+ * These run rarely (an operator's command), so their statements are prepared per call instead
+ * of joining the per-connection statement table. */
+static sqlite3_stmt *prepare_once(struct conn *c, const char *q)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, q, -1, &st, NULL) != SQLITE_OK) {
+        log_sqlite("prepare", c->db);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Live grants matching every selector that is set (an unset one binds NULL and matches all). */
+#define SELECT_GRANTS_SQL                                                                  \
+    "SELECT grant_id FROM grants WHERE revoked_at IS NULL AND (?1 IS NULL OR client_id = ?1) " \
+    "AND (?2 IS NULL OR sub = ?2) AND (?3 IS NULL OR grant_id = ?3) "                         \
+    "AND (?4 IS NULL OR created_at < ?4) ORDER BY grant_id"
+
+struct grant_ids {
+    char (*ids)[RS_GRANT_ID_LEN + 1];
+    size_t n, cap;
+};
+
+/* Collects the ids of the grants the selectors match into g (caller frees g->ids). */
+static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *sel,
+                                 struct grant_ids *g)
+{
+    sqlite3_stmt *st = prepare_once(c, SELECT_GRANTS_SQL);
+    enum rs_err e = RS_OK;
+    int rc = SQLITE_DONE;
+    if (!st)
+        return RS_ERR_STORE;
+    if (sel->client_id)
+        BIND_TEXT(st, 1, sel->client_id);
+    if (sel->sub)
+        BIND_TEXT(st, 2, sel->sub);
+    if (sel->grant_id)
+        BIND_TEXT(st, 3, sel->grant_id);
+    if (sel->issued_before)
+        sqlite3_bind_int64(st, 4, sel->issued_before);
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (g->n == g->cap) {
+            size_t cap = g->cap ? g->cap * 2 : 16;
+            char(*p)[RS_GRANT_ID_LEN + 1] = realloc(g->ids, cap * sizeof *p);
+            if (!p) {
+                e = RS_ERR_NOMEM;
+                break;
+            }
+            g->ids = p;
+            g->cap = cap;
+        }
+        col_text(st, 0, g->ids[g->n++], RS_GRANT_ID_LEN + 1);
+    }
+    if (!e && rc != SQLITE_DONE) {
+        log_sqlite("select_grants", c->db);
+        e = RS_ERR_STORE;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Counts the tokens of the grants that revoking them would change (as revoke_grant does). */
+static enum rs_err count_live_tokens(struct conn *c, const struct grant_ids *g, size_t *count)
+{
+    sqlite3_stmt *st = prepare_once(c, "SELECT count(*) FROM tokens WHERE grant_id = ?1 "
+                                       "AND state <> 1");
+    enum rs_err e = RS_OK;
+    if (!st)
+        return RS_ERR_STORE;
+    for (size_t i = 0; i < g->n && !e; i++) {
+        BIND_TEXT(st, 1, g->ids[i]);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *count += (size_t)sqlite3_column_int64(st, 0);
+        else
+            e = RS_ERR_STORE;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+struct select_arg {
+    const struct rs_revoke_select *sel;
+    size_t grants, tokens;
+};
+
+static enum rs_err select_audit(struct conn *w, const struct select_arg *a,
+                                const struct grant_ids *g)
+{
+    struct rs_buf d;
+    const char *extra = a->sel->audit_extra ? a->sel->audit_extra : "";
+    rs_buf_init(&d, 0);
+    enum rs_err e = rs_buf_printf(&d, "{\"grants\":%zu,\"tokens\":%zu,\"grant_ids\":[", a->grants,
+                                  a->tokens);
+    for (size_t i = 0; i < g->n && i < 1000 && !e; i++)
+        e = rs_buf_printf(&d, "%s\"%s\"", i ? "," : "", g->ids[i]);
+    if (!e)
+        e = rs_buf_printf(&d, "]%s%s}", *extra ? "," : "", extra);
+    if (!e)
+        e = audit_insert(w, "admin_revocation", a->sel->client_id, "revoked", d.ptr);
+    rs_buf_free(&d);
+    return e;
+}
+
+static enum rs_err job_revoke_select(struct conn *w, void *arg, bool *keep)
+{
+    struct select_arg *a = arg;
+    struct grant_ids g = {0};
+    enum rs_err e = select_grants(w, a->sel, &g);
+    for (size_t i = 0; i < g.n && !e; i++)
+        e = revoke_grant(w, g.ids[i], &a->tokens);
+    if (!e) {
+        a->grants = g.n;
+        e = select_audit(w, a, &g);
+    }
+    free(g.ids);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_revoke_select(struct rs_store *s, const struct rs_revoke_select *sel,
+                                   size_t *grants_out, size_t *tokens_out)
+{
+    assert(sel->client_id || sel->sub || sel->grant_id || sel->issued_before);
+    struct select_arg a = {.sel = sel};
+    enum rs_err e;
+    if (sel->dry_run) {
+        /* a reader: a dry run never queues behind (or delays) the writer */
+        struct conn *c = reader(s);
+        struct grant_ids g = {0};
+        e = c ? select_grants(c, sel, &g) : RS_ERR_STORE;
+        if (!e)
+            e = count_live_tokens(c, &g, &a.tokens);
+        a.grants = g.n;
+        free(g.ids);
+    } else {
+        e = run_write(s, job_revoke_select, &a);
+    }
+    *grants_out = e ? 0 : a.grants;
+    *tokens_out = e ? 0 : a.tokens;
+    return e;
+}
+
+enum rs_err rs_store_token_list(struct rs_store *s, const struct rs_token_filter *f,
+                                rs_store_token_cb *cb, void *arg)
+{
+    assert(f->client_id || f->sub);
+    struct conn *c = reader(s);
+    /* by subject through the grants index: tokens carry their grant's subject */
+    sqlite3_stmt *st = c ? prepare_once(c, "SELECT " TOKEN_COLS " FROM tokens "
+                                           "WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL "
+                                           "OR grant_id IN (SELECT grant_id FROM grants "
+                                           "WHERE sub = ?2)) "
+                                           "ORDER BY iat DESC, grant_id, type, hash "
+                                           "LIMIT ?3 OFFSET ?4")
+                         : NULL;
+    enum rs_err e = RS_OK;
+    int rc;
+    if (!st)
+        return RS_ERR_STORE;
+    if (f->client_id)
+        BIND_TEXT(st, 1, f->client_id);
+    if (f->sub)
+        BIND_TEXT(st, 2, f->sub);
+    sqlite3_bind_int64(st, 3, (int64_t)f->limit);
+    sqlite3_bind_int64(st, 4, (int64_t)f->offset);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rs_token t;
+        row_token(st, &t);
+        memset(t.hash, 0, sizeof t.hash);
+        cb(&t, arg);
+    }
+    if (rc != SQLITE_DONE) {
+        log_sqlite("token_list", c->db);
+        e = RS_ERR_STORE;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+enum rs_err rs_store_admin_cred_list(struct rs_store *s, rs_store_admin_cred_cb *cb, void *arg)
+{
+    struct conn *c = reader(s);
+    sqlite3_stmt *st = c ? prepare_once(c, "SELECT name, created_at FROM admin_credentials "
+                                           "ORDER BY created_at, name")
+                         : NULL;
+    enum rs_err e = RS_OK;
+    int rc;
+    if (!st)
+        return RS_ERR_STORE;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char name[RS_ID_MAX + 1];
+        col_text(st, 0, name, sizeof name);
+        cb(name, sqlite3_column_int64(st, 1), arg);
+    }
+    if (rc != SQLITE_DONE)
+        e = RS_ERR_STORE;
+    sqlite3_finalize(st);
+    return e;
+}
+
+static enum rs_err job_admin_delete(struct conn *w, void *arg, bool *keep)
+{
+    sqlite3_stmt *st = prepare_once(w, "DELETE FROM admin_credentials WHERE name = ?1");
+    enum rs_err e = RS_ERR_STORE;
+    *keep = false;
+    if (!st)
+        return e;
+    BIND_TEXT(st, 1, (const char *)arg);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        e = sqlite3_changes(w->db) ? RS_OK : RS_ERR_NOT_FOUND;
+    else
+        log_sqlite("admin_delete", w->db);
+    sqlite3_finalize(st);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_admin_cred_delete(struct rs_store *s, const char *name)
+{
+    return run_write(s, job_admin_delete, (void *)name);
+}
