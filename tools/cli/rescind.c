@@ -8,6 +8,7 @@
 #include "common/api.h"
 #include "tui/tui.h"
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +38,9 @@ static const char usage_main[] =
     "  audit                            show the audit log\n"
     "  config get|set                   read or change the live configuration\n"
     "  feature list|enable|disable      feature flags\n"
+    "  revoke                           revoke grants by client, user, grant or age\n"
+    "  token list|revoke                tokens of a client or user; revoke one grant\n"
+    "  credential add|list|rm           admin credentials\n"
     "  tui                              the interactive console (ncurses)\n"
     "\n"
     "global options:\n"
@@ -83,6 +87,30 @@ static const char usage_feature[] =
     "usage: rescind feature list\n"
     "       rescind feature enable NAME\n"
     "       rescind feature disable NAME\n";
+
+static const char usage_revoke[] =
+    "usage: rescind revoke [--client ID] [--sub SUB] [--grant GRANT_ID] [--before EPOCH]\n"
+    "                      [--dry-run] [--reason TEXT]\n"
+    "\n"
+    "  Revokes every live grant (and all its tokens) matching ALL the given selectors, in one\n"
+    "  transaction; at least one selector is required. --before selects grants issued before\n"
+    "  EPOCH (seconds). --dry-run only counts what would be revoked. --reason (at most 500\n"
+    "  characters) is kept in the audit record.\n";
+
+static const char usage_token[] =
+    "usage: rescind token list (--client ID | --sub SUB) [--limit N] [--offset N]\n"
+    "       rescind token revoke GRANT_ID [--reason TEXT]\n"
+    "\n"
+    "  'token list' shows tokens newest first (never the tokens themselves); --limit 1-1000,\n"
+    "  default 100. 'token revoke' revokes the whole grant the token belongs to.\n";
+
+static const char usage_credential[] =
+    "usage: rescind credential add NAME\n"
+    "       rescind credential list\n"
+    "       rescind credential rm NAME\n"
+    "\n"
+    "  'credential add' prints the new admin credential once; only its digest is stored.\n"
+    "  'credential rm' refuses to delete the credential the command itself uses.\n";
 
 /* Prints the error and the usage to stderr; returns EXIT_USAGE. */
 static int usage_error(const char *usage, const char *fmt, ...)
@@ -753,6 +781,261 @@ static int cmd_feature(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+/* ---------------------------------------------------------------- revoke, token */
+
+/* Parses a positive decimal integer (epoch seconds, limits); false for anything else. */
+static bool parse_count(const char *s, long long *out)
+{
+    long long v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (LLONG_MAX - (*s - '0')) / 10)
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static void print_revoked(json_t *out)
+{
+    bool dry = json_is_true(json_object_get(out, "dry_run"));
+    printf("%s %lld grant(s), %lld token(s)\n", dry ? "would revoke" : "revoked",
+           (long long)json_integer_value(json_object_get(out, "grants")),
+           (long long)json_integer_value(json_object_get(out, "tokens")));
+}
+
+/* POST /revocations with body; prints the counts. */
+static int send_revocation(struct cli *c, json_t *body)
+{
+    json_t *out = NULL;
+    int rc = call(c, "POST", "/revocations", body, &out);
+    if (!rc && c->json)
+        print_json(out);
+    else if (!rc)
+        print_revoked(out);
+    json_decref(out);
+    return rc;
+}
+
+/* Fills the revocation body from the options. 0, -1 after printing help, or EXIT_USAGE. */
+static int revoke_args(json_t *body, int argc, char **argv)
+{
+    static const char *const flags[][2] = {{"--client", "client_id"}, {"--sub", "sub"},
+                                          {"--grant", "grant_id"},   {"--before", "issued_before"},
+                                          {"--reason", "reason"}};
+    for (int i = 0; i < argc; i++) {
+        const char *v = NULL;
+        int m = 0;
+        size_t k;
+        long long n;
+        if (is_help(argv[i]))
+            return printf("%s", usage_revoke), -1;
+        if (!strcmp(argv[i], "--dry-run")) {
+            json_object_set_new(body, "dry_run", json_true());
+            continue;
+        }
+        for (k = 0; k < 5 && !m; k++)
+            m = opt(argc, argv, &i, flags[k][0], &v);
+        if (m <= 0)
+            return usage_error(usage_revoke, m < 0 ? "%s needs a value" : "unexpected argument '%s'",
+                               argv[i]);
+        if (k == 4 && !(parse_count(v, &n) && n > 0))
+            return usage_error(usage_revoke, "--before needs seconds since the epoch, not '%s'", v);
+        json_t *val = k == 4 ? json_integer(n) : json_string(v);
+        if (!val)
+            return usage_error(usage_revoke, "not valid UTF-8: '%s'", v);
+        json_object_set_new(body, flags[k - 1][1], val);
+    }
+    if (!json_object_get(body, "client_id") && !json_object_get(body, "sub") &&
+        !json_object_get(body, "grant_id") && !json_object_get(body, "issued_before"))
+        return usage_error(usage_revoke, "%s",
+                           "revoke needs at least one of --client, --sub, --grant, --before");
+    return 0;
+}
+
+static int cmd_revoke(struct cli *c, int argc, char **argv)
+{
+    json_t *body = json_object();
+    int rc = body ? revoke_args(body, argc, argv) : EXIT_REFUSED;
+    if (rc < 0)
+        rc = 0;
+    else if (!rc)
+        rc = send_revocation(c, body);
+    json_decref(body);
+    return rc;
+}
+
+static void print_tokens(json_t *tokens)
+{
+    static const char *const headers[] = {"GRANT_ID", "TYPE",  "STATE",  "CLIENT_ID",
+                                          "SUB",      "SCOPE", "EXPIRES"};
+    json_t *rows = json_array(), *t;
+    size_t i;
+    json_array_foreach(tokens, i, t) {
+        char when[32] = "";
+        time_t e = (time_t)json_integer_value(json_object_get(t, "exp"));
+        struct tm tm;
+        if (gmtime_r(&e, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_array_append_new(rows, json_pack("[s,s,s,s,s,s,s]", str(json_object_get(t, "grant_id")),
+                                              str(json_object_get(t, "type")),
+                                              str(json_object_get(t, "state")),
+                                              str(json_object_get(t, "client_id")),
+                                              str(json_object_get(t, "sub")),
+                                              str(json_object_get(t, "scope")), when));
+    }
+    print_table(headers, 7, rows);
+    json_decref(rows);
+}
+
+static int token_list(struct cli *c, int argc, char **argv)
+{
+    static const char *const flags[][2] = {{"--client", "client_id"}, {"--sub", "sub"},
+                                          {"--limit", "limit"},      {"--offset", "offset"}};
+    char *q = strdup(""), *path = NULL;
+    json_t *out = NULL;
+    bool selector = false;
+    int rc = q ? 0 : EXIT_REFUSED;
+    for (int i = 0; i < argc && !rc; i++) {
+        const char *v = NULL;
+        int m = 0;
+        size_t k;
+        for (k = 0; k < 4 && !m; k++)
+            m = opt(argc, argv, &i, flags[k][0], &v);
+        if (m <= 0)
+            rc = usage_error(usage_token, m < 0 ? "%s needs a value" : "unexpected argument '%s'",
+                             argv[i]);
+        else if (!query_add(c, &q, flags[k - 1][1], v))
+            rc = EXIT_REFUSED;
+        selector = selector || k <= 2;
+    }
+    if (!rc && !selector)
+        rc = usage_error(usage_token, "%s", "token list needs --client or --sub");
+    if (!rc)
+        rc = asprintf(&path, "/tokens%s", q) < 0 ? EXIT_REFUSED : call(c, "GET", path, NULL, &out);
+    if (!rc && c->json)
+        print_json(out);
+    else if (!rc)
+        print_tokens(json_object_get(out, "tokens"));
+    free(q);
+    free(path);
+    json_decref(out);
+    return rc;
+}
+
+static int token_revoke(struct cli *c, int argc, char **argv)
+{
+    json_t *body = json_object();
+    const char *grant = NULL;
+    int rc = body ? 0 : EXIT_REFUSED;
+    for (int i = 0; i < argc && !rc; i++) {
+        const char *v = NULL;
+        int m = opt(argc, argv, &i, "--reason", &v);
+        if (m > 0 && !json_object_set_new(body, "reason", json_string(v)))
+            continue;
+        if (!m && argv[i][0] != '-' && !grant)
+            grant = argv[i];
+        else
+            rc = usage_error(usage_token, m < 0 ? "%s needs a value" : "unexpected argument '%s'",
+                             argv[i]);
+    }
+    if (!rc && !grant)
+        rc = usage_error(usage_token, "%s", "token revoke: missing GRANT_ID");
+    if (!rc && json_object_set_new(body, "grant_id", json_string(grant)))
+        rc = usage_error(usage_token, "not valid UTF-8: '%s'", grant);
+    if (!rc)
+        rc = send_revocation(c, body);
+    json_decref(body);
+    return rc;
+}
+
+static int cmd_token(struct cli *c, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage_error(usage_token, "%s", "token: missing subcommand");
+    for (int i = 0; i < argc; i++)
+        if (is_help(argv[i]))
+            return printf("%s", usage_token), 0;
+    if (!strcmp(argv[0], "list"))
+        return token_list(c, argc - 1, argv + 1);
+    if (!strcmp(argv[0], "revoke"))
+        return token_revoke(c, argc - 1, argv + 1);
+    return usage_error(usage_token, "token: unknown subcommand '%s'", argv[0]);
+}
+
+/* ---------------------------------------------------------------- credential */
+
+static void print_credentials(json_t *list)
+{
+    static const char *const headers[] = {"NAME", "CREATED"};
+    json_t *rows = json_array(), *o;
+    size_t i;
+    json_array_foreach(list, i, o) {
+        char when[32] = "";
+        time_t t = (time_t)json_integer_value(json_object_get(o, "created_at"));
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_array_append_new(rows, json_pack("[s,s]", str(json_object_get(o, "name")), when));
+    }
+    print_table(headers, 2, rows);
+    json_decref(rows);
+}
+
+static int credential_add(struct cli *c, const char *name)
+{
+    json_t *body = json_pack("{s:s}", "name", name), *out = NULL;
+    int rc = body ? call(c, "POST", "/credentials", body, &out) : EXIT_REFUSED;
+    if (!rc && c->json) {
+        print_json(out);
+    } else if (!rc) {
+        printf("name: %s\n", str(json_object_get(out, "name")));
+        printf("credential: %s\n", str(json_object_get(out, "credential")));
+        fprintf(stderr, "rescind: the credential is shown this once; keep it safe\n");
+    }
+    json_t *cred = json_object_get(out, "credential");
+    if (cred) /* wipe the copy the parsed answer holds */
+        explicit_bzero((char *)json_string_value(cred), json_string_length(cred));
+    json_decref(body);
+    json_decref(out);
+    return rc;
+}
+
+static int cmd_credential(struct cli *c, int argc, char **argv)
+{
+    json_t *out = NULL;
+    int rc;
+    if (argc < 1)
+        return usage_error(usage_credential, "%s", "credential: missing subcommand");
+    for (int i = 0; i < argc; i++)
+        if (is_help(argv[i]))
+            return printf("%s", usage_credential), 0;
+    bool list = !strcmp(argv[0], "list");
+    if (!list && strcmp(argv[0], "add") && strcmp(argv[0], "rm"))
+        return usage_error(usage_credential, "credential: unknown subcommand '%s'", argv[0]);
+    if (argc != (list ? 1 : 2))
+        return usage_error(usage_credential, "credential %s: wrong number of arguments", argv[0]);
+    if (!strcmp(argv[0], "add"))
+        return credential_add(c, argv[1]);
+    if (list) {
+        rc = call(c, "GET", "/credentials", NULL, &out);
+        if (!rc && c->json)
+            print_json(out);
+        else if (!rc)
+            print_credentials(json_object_get(out, "credentials"));
+    } else {
+        char *path = path_with(c, "/credentials/", argv[1], "");
+        rc = path ? call(c, "DELETE", path, NULL, &out) : EXIT_REFUSED;
+        free(path);
+        if (!rc && !c->json)
+            printf("deleted admin credential %s\n", argv[1]);
+    }
+    json_decref(out);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int dispatch(struct cli *c, int argc, char **argv)
@@ -768,6 +1051,12 @@ static int dispatch(struct cli *c, int argc, char **argv)
         return cmd_config(c, argc - 1, argv + 1);
     if (!strcmp(cmd, "feature"))
         return cmd_feature(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "revoke"))
+        return cmd_revoke(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "token"))
+        return cmd_token(c, argc - 1, argv + 1);
+    if (!strcmp(cmd, "credential"))
+        return cmd_credential(c, argc - 1, argv + 1);
     if (!strcmp(cmd, "tui")) {
         if (argc > 1)
             return usage_error(usage_main, "tui: unexpected argument '%s'", argv[1]);
