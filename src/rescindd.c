@@ -86,6 +86,7 @@ int main(int argc, char **argv)
         .host = cfg->listen_host,
         .port = cfg->listen_port,
         .threads = (unsigned)cfg->worker_threads,
+        .handler_threads = (unsigned)cfg->request_handler_threads,
         .timeout_s = (unsigned)cfg->connection_timeout,
         .max_body = (size_t)cfg->max_request_body_size,
     };

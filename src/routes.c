@@ -14,22 +14,23 @@ struct route {
     const char *path;    /* fixed path (ep == -1) */
     bool prefix;         /* also match path + "/..." */
     rs_handler_fn *fn;
+    bool blocking;       /* always writes: run on a handler thread (see rs_req.may_block) */
 };
 
 static const struct route routes[] = {
-    {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle},
-    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle},
-    {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle},
-    {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle},
-    {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle},
-    {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle},
-    {"register", RS_EP_REGISTER, NULL, false, rs_register_handle},
-    {"register_manage", RS_EP_REGISTER, NULL, true, rs_register_manage_handle},
-    {"discovery", -1, "/.well-known/openid-configuration", false, rs_discovery_handle},
-    {"discovery", -1, "/.well-known/oauth-authorization-server", false, rs_discovery_handle},
-    {"health", -1, "/health", false, rs_health_handle},
-    {"metrics", -1, "/metrics", false, rs_metrics_handle},
-    {"admin", -1, "/admin", true, rs_admin_handle},
+    {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle, true},
+    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, true},
+    {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false},
+    {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false},
+    {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false},
+    {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle, false},
+    {"register", RS_EP_REGISTER, NULL, false, rs_register_handle, true},
+    {"register_manage", RS_EP_REGISTER, NULL, true, rs_register_manage_handle, true},
+    {"discovery", -1, "/.well-known/openid-configuration", false, rs_discovery_handle, false},
+    {"discovery", -1, "/.well-known/oauth-authorization-server", false, rs_discovery_handle, false},
+    {"health", -1, "/health", false, rs_health_handle, false},
+    {"metrics", -1, "/metrics", false, rs_metrics_handle, false},
+    {"admin", -1, "/admin", true, rs_admin_handle, true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -69,11 +70,14 @@ void rs_routes_dispatch(void *app_, const struct rs_req *req, struct rs_resp *re
         rs_oauth_error(resp, cfg, RS_OAUTH_NOT_FOUND, "no such endpoint", NULL);
     } else if (strcmp(req->method, "OPTIONS") == 0 && rs_cors_preflight(&ctx, req, resp)) {
         /* CORS preflight answered */
+    } else if (r->blocking && !req->may_block) {
+        resp->defer = true; /* the daemon calls us again on a handler thread */
     } else {
         enum rs_err e = r->fn(&ctx, req, resp);
-        if (e && !resp->status)
+        if (e && !resp->status && !resp->defer)
             rs_oauth_error_from(resp, cfg, e);
-        rs_cors_apply(&ctx, req, resp);
+        if (!resp->defer)
+            rs_cors_apply(&ctx, req, resp);
     }
     rs_config_release(cfg);
 }

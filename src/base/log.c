@@ -60,12 +60,26 @@ void rs_log_write(enum rs_log_level lvl, const char *func, const char *event, ..
         return;
     struct line l = {.n = 0};
     struct timespec ts;
-    struct tm tm;
     char t[64];
+    /* the date part is formatted once per second per thread: logs stay on under full load */
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[32];
+    static _Thread_local size_t cached_len;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t tn = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-    tn += (size_t)snprintf(t + tn, sizeof t - tn, ".%03ldZ", ts.tv_nsec / 1000000);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    memcpy(t, cached, cached_len);
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
+    size_t tn = cached_len;
+    t[tn++] = '.';
+    t[tn++] = (char)('0' + ms / 100);
+    t[tn++] = (char)('0' + ms / 10 % 10);
+    t[tn++] = (char)('0' + ms % 10);
+    t[tn++] = 'Z';
     put(&l, "{\"time\":\"", 9);
     put(&l, t, tn);
     put(&l, "\",\"level\":\"", 11);

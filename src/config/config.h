@@ -56,6 +56,7 @@ struct rs_config {
     int64_t max_request_body_size;
     int64_t connection_timeout;
     int64_t worker_threads;
+    int64_t request_handler_threads;
     char *log_level;
     int64_t clean_service_interval;
     json_t *cors_allowed_origins;      /* array of strings */

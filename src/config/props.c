@@ -60,6 +60,8 @@ const struct rs_prop rs_props[] = {
      "Idle connection timeout in seconds"},
     {"workerThreads", I(worker_threads), "0", 0, 256, RS_PROP_RESTART,
      "HTTP worker threads; 0 means one per core"},
+    {"requestHandlerThreads", I(request_handler_threads), "64", 1, 1024, RS_PROP_RESTART,
+     "Threads for requests that wait for a durable write; their writes share commits"},
     {"logLevel", S(log_level), "\"info\"", 0, 0, 0, "debug, info, warn or error"},
     {"cleanServiceInterval", I(clean_service_interval), "60", 1, 86400, 0,
      "Seconds between purges of expired tokens, codes and sessions"},

@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -14,6 +15,22 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Per-request state, from the first callback to the completion notification. */
+struct conn_state {
+    struct rs_buf body;
+    bool too_large;
+    uint64_t t0;
+    /* a request deferred to a handler thread (it may wait for a durable write) */
+    bool deferred;            /* suspended, handled (or being handled) by a handler thread */
+    bool ready;               /* the handler thread has filled resp */
+    struct rs_req req;
+    struct rs_resp resp;
+    unsigned route;
+    char addr[INET6_ADDRSTRLEN];
+    struct MHD_Connection *conn;
+    struct conn_state *next;  /* handler queue */
+};
+
 struct rs_http {
     struct MHD_Daemon *d;
     rs_http_dispatch_fn *fn;
@@ -21,13 +38,14 @@ struct rs_http {
     size_t max_body;
     int port;
     atomic_int inflight;
-};
-
-/* Per-request state, from the first callback to the completion notification. */
-struct conn_state {
-    struct rs_buf body;
-    bool too_large;
-    uint64_t t0;
+    /* handler threads: run requests that may block on a durable write, so that the few I/O
+     * threads never wait for an fsync and many writes can share one commit */
+    pthread_t *handlers;
+    unsigned handler_count;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcv;
+    struct conn_state *qhead, *qtail;
+    bool stopping;
 };
 
 static atomic_uint_fast64_t req_seq;
@@ -101,6 +119,91 @@ static void too_large(struct rs_resp *r)
                           "\"request body too large\"}");
 }
 
+/* Builds st->req from the connection (headers stay in MHD's pool until the request ends). */
+static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const char *url,
+                     const char *method)
+{
+    struct rs_req *req = &st->req;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    st->addr[0] = '\0';
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, st->addr,
+                      sizeof st->addr);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      st->addr, sizeof st->addr);
+    }
+    memset(req, 0, sizeof *req);
+    req->method = method;
+    req->path = url;
+    req->body = st->body.ptr ? st->body.ptr : "";
+    req->body_len = st->body.len;
+    req->remote_addr = st->addr;
+    req->_header = get_header;
+    req->_impl = conn;
+    snprintf(req->request_id, sizeof req->request_id, "%08x%08llx", boot_id,
+             (unsigned long long)atomic_fetch_add_explicit(&req_seq, 1, memory_order_relaxed));
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req->query);
+}
+
+/* Renders st->resp: request id, metrics, access log, then the response itself. */
+static enum MHD_Result finish(struct MHD_Connection *conn, struct conn_state *st)
+{
+    struct rs_resp *resp = &st->resp;
+    if (!resp->status) {
+        resp->status = 500;
+        resp->no_store = true;
+    }
+    rs_resp_header(resp, "X-Request-Id", st->req.request_id);
+    uint64_t us = rs_clock_mono_us() - st->t0;
+    rs_metrics_observe(st->route, resp->status, us);
+    access_log(&st->req, resp, us);
+    enum MHD_Result ret = send_resp(conn, resp);
+    rs_resp_free(resp);
+    rs_form_free(&st->req.query);
+    return ret;
+}
+
+static void enqueue(struct rs_http *h, struct conn_state *st)
+{
+    pthread_mutex_lock(&h->qlock);
+    st->next = NULL;
+    if (h->qtail)
+        h->qtail->next = st;
+    else
+        h->qhead = st;
+    h->qtail = st;
+    pthread_cond_signal(&h->qcv);
+    pthread_mutex_unlock(&h->qlock);
+}
+
+static void *handler_main(void *arg)
+{
+    struct rs_http *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->qlock);
+        while (!h->qhead && !h->stopping)
+            pthread_cond_wait(&h->qcv, &h->qlock);
+        struct conn_state *st = h->qhead;
+        if (st) {
+            h->qhead = st->next;
+            if (!h->qhead)
+                h->qtail = NULL;
+        }
+        pthread_mutex_unlock(&h->qlock);
+        if (!st)
+            break; /* stopping and drained */
+        h->fn(h->app, &st->req, &st->resp, &st->route);
+        st->resp.defer = false;
+        st->ready = true;
+        MHD_resume_connection(st->conn);
+    }
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -129,45 +232,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
-    struct rs_req req = {0};
-    struct rs_resp resp;
-    unsigned route = RS_METRICS_MAX_ROUTES - 1;
-    char addr[INET6_ADDRSTRLEN] = "";
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, sizeof addr);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr, sizeof addr);
+    if (st->deferred) {
+        /* resumed: the handler thread is done */
+        if (!st->ready)
+            return MHD_YES; /* spurious wake-up; MHD calls again after the resume */
+        return finish(conn, st);
     }
-    req.method = method;
-    req.path = url;
-    req.body = st->body.ptr ? st->body.ptr : "";
-    req.body_len = st->body.len;
-    req.remote_addr = addr;
-    req._header = get_header;
-    req._impl = conn;
-    snprintf(req.request_id, sizeof req.request_id, "%08x%08llx", boot_id,
-             (unsigned long long)atomic_fetch_add_explicit(&req_seq, 1, memory_order_relaxed));
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req.query);
-    rs_resp_init(&resp);
-    if (st->too_large)
-        too_large(&resp);
-    else
-        h->fn(h->app, &req, &resp, &route);
-    if (!resp.status) {
-        resp.status = 500;
-        resp.no_store = true;
+    fill_req(st, conn, url, method);
+    st->route = RS_METRICS_MAX_ROUTES - 1;
+    rs_resp_init(&st->resp);
+    if (st->too_large) {
+        too_large(&st->resp);
+    } else {
+        h->fn(h->app, &st->req, &st->resp, &st->route);
+        if (st->resp.defer) {
+            /* the handler needs to wait for the store: run it again on a handler thread */
+            rs_resp_free(&st->resp);
+            rs_resp_init(&st->resp);
+            st->req.may_block = true;
+            st->deferred = true;
+            st->conn = conn;
+            MHD_suspend_connection(conn);
+            enqueue(h, st);
+            return MHD_YES;
+        }
     }
-    rs_resp_header(&resp, "X-Request-Id", req.request_id);
-    uint64_t us = rs_clock_mono_us() - st->t0;
-    rs_metrics_observe(route, resp.status, us);
-    access_log(&req, &resp, us);
-    enum MHD_Result ret = send_resp(conn, &resp);
-    rs_resp_free(&resp);
-    rs_form_free(&req.query);
-    return ret;
+    return finish(conn, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -179,6 +269,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!st)
         return;
+    if (st->deferred && !st->ready) {
+        /* cannot happen: a suspended connection is not completed before it is resumed */
+        RS_LOG_ERROR("deferred_request_lost", NULL);
+    }
     rs_buf_free(&st->body);
     free(st);
     *con_cls = NULL;
@@ -194,6 +288,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
     RS_LOG_WARN("http_daemon", "message", msg, NULL);
+}
+
+static void stop_handlers(struct rs_http *h)
+{
+    pthread_mutex_lock(&h->qlock);
+    h->stopping = true;
+    pthread_cond_broadcast(&h->qcv);
+    pthread_mutex_unlock(&h->qlock);
+    for (unsigned i = 0; i < h->handler_count; i++)
+        pthread_join(h->handlers[i], NULL);
+    free(h->handlers);
 }
 
 enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn, void *app,
@@ -220,7 +325,22 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     if (threads < 1)
         threads = 1;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+                     MHD_USE_TURBO | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    pthread_mutex_init(&h->qlock, NULL);
+    pthread_cond_init(&h->qcv, NULL);
+    h->handler_count = o->handler_threads ? o->handler_threads : 64;
+    h->handlers = calloc(h->handler_count, sizeof *h->handlers);
+    if (!h->handlers) {
+        freeaddrinfo(ai);
+        free(h);
+        return RS_ERR_NOMEM;
+    }
+    for (unsigned i = 0; i < h->handler_count; i++) {
+        if (pthread_create(&h->handlers[i], NULL, handler_main, h)) {
+            h->handler_count = i;
+            break;
+        }
+    }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
@@ -235,6 +355,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     freeaddrinfo(ai);
     if (!h->d) {
         RS_LOG_ERROR("listen_failed", "host", o->host, "port", port, NULL);
+        stop_handlers(h);
         free(h);
         return RS_ERR_IO;
     }
@@ -258,6 +379,7 @@ void rs_http_stop(struct rs_http *h, unsigned grace_ms)
         close(ls);
     for (unsigned waited = 0; atomic_load(&h->inflight) > 0 && waited < grace_ms; waited += 10)
         usleep(10000);
+    stop_handlers(h); /* drains the queue: every deferred request gets its answer first */
     MHD_stop_daemon(h->d);
     free(h);
 }

@@ -9,7 +9,8 @@
 struct rs_http_opts {
     const char *host;
     int port;
-    unsigned threads;     /* 0 = one per core */
+    unsigned threads;     /* I/O threads; 0 = one per core */
+    unsigned handler_threads; /* threads for requests that may wait on the store; 0 = 64 */
     unsigned timeout_s;   /* idle connection timeout */
     size_t max_body;
 };

@@ -18,6 +18,9 @@ struct rs_req {
     size_t body_len;
     const char *remote_addr;
     char request_id[17];
+    /* false on an I/O thread: a handler that needs to wait for a durable write sets resp->defer
+     * instead, and is called again for the same request on a handler thread with may_block */
+    bool may_block;
     /* header lookup, case-insensitive; NULL when absent */
     const char *(*_header)(void *impl, const char *name);
     void *_impl;
@@ -42,6 +45,7 @@ struct rs_resp {
     } headers[RS_RESP_MAX_HEADERS];
     bool no_store;              /* adds Cache-Control: no-store and Pragma: no-cache */
     char client_id[65];         /* for the access log, "" if none */
+    bool defer;                 /* run me again where I may block (see rs_req.may_block) */
     const char *error;          /* OAuth error code, for the access log */
 };
 

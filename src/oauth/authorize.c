@@ -6,6 +6,7 @@
  * to the redirect URI (RFC 6749 §4.1.2.1) with iss (RFC 9207). The code itself is stored as a
  * digest only; the token endpoint redeems it. */
 #include "oauth/endpoints.h"
+#include "oauth/grant.h"
 #include "oauth/common.h"
 #include "oauth/errors.h"
 #include "oauth/login_page.h"
@@ -275,7 +276,7 @@ static enum rs_err issue_code(struct rs_ctx *ctx, const struct authz *a, const c
     const char *uri = param(a, "redirect_uri");
     rs_rand_token(code);
     rs_hash_token(code, t.hash);
-    rs_rand_hex(t.grant_id, RS_GRANT_ID_LEN / 2);
+    rs_grant_new_id(t.grant_id);
     snprintf(t.client_id, sizeof t.client_id, "%s", a->client.client_id);
     snprintf(t.sub, sizeof t.sub, "%s", sub);
     snprintf(t.scope, sizeof t.scope, "%s", a->scope);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void row(struct rs_mint *m, enum rs_token_type type, const char *token, int64_t now,
                 int64_t lifetime)
@@ -25,6 +26,15 @@ static void row(struct rs_mint *m, enum rs_token_type type, const char *token, i
     t->auth_time = m->auth_time;
 }
 
+void rs_grant_new_id(char out[RS_GRANT_ID_LEN + 1])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ms = (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)ts.tv_nsec / 1000000u;
+    snprintf(out, 13, "%012llx", ms & 0xffffffffffffull);
+    rs_rand_hex(out + 12, 10);
+}
+
 enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
 {
     const struct rs_config *cfg = ctx->cfg;
@@ -33,7 +43,7 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
     if (m->grant_id)
         snprintf(m->grant_id_out, sizeof m->grant_id_out, "%s", m->grant_id);
     else
-        rs_rand_hex(m->grant_id_out, RS_GRANT_ID_LEN / 2);
+        rs_grant_new_id(m->grant_id_out);
     rs_rand_token(m->access);
     row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime);
     if (m->refresh) {

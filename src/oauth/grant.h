@@ -26,6 +26,10 @@ struct rs_mint {
     size_t row_count;
 };
 
+/* A new grant id: 12 hex digits of milliseconds since the epoch, then 20 random hex digits
+ * (80 bits). Time first, so that grant rows and the token index by grant are appended at the
+ * right edge of their B-trees instead of dirtying a random page per insert. */
+void rs_grant_new_id(char out[RS_GRANT_ID_LEN + 1]);
 /* Creates the token strings and their rows (not yet stored). RS_ERR_CRYPTO/NOMEM. */
 enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now);
 /* Renders the RFC 6749 §5.1 token response into resp (200, no-store). */

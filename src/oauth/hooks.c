@@ -14,3 +14,8 @@ bool rs_hooks_run_revoke(struct rs_revoke_hook_ctx *hc)
 {
     return revoke_fn ? revoke_fn(revoke_arg, hc) : true;
 }
+
+bool rs_hooks_revoke_installed(void)
+{
+    return revoke_fn != NULL;
+}

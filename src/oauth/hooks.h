@@ -20,6 +20,8 @@ struct rs_revoke_hook_ctx {
 typedef bool rs_revoke_hook_fn(void *arg, struct rs_revoke_hook_ctx *hc);
 
 void rs_hooks_set_revoke(rs_revoke_hook_fn *fn, void *arg);
+/* True when a hook is installed (it must then run exactly once per request). */
+bool rs_hooks_revoke_installed(void);
 /* Runs the installed hook; true when none is installed. */
 bool rs_hooks_run_revoke(struct rs_revoke_hook_ctx *hc);
 

@@ -70,6 +70,41 @@ static long split_tokens(const char *token, unsigned char (*hashes)[RS_HASH_LEN]
     return n;
 }
 
+/* RFC 7009 §2.1: the token was not issued to this client; Janssen answers 400 */
+static enum rs_err refuse_foreign(struct rs_ctx *ctx, const struct rs_revoke_req *r,
+                                  struct rs_resp *resp)
+{
+    return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_REQUEST,
+                          "the token was not issued to this client",
+                          r->may_revoke_foreign ? NULL
+                                                : "Client does not have 'revoke_any_token' scope");
+}
+
+enum precheck { PRE_NOTHING, PRE_FOREIGN, PRE_REVOKE };
+
+/* Classifies the presented tokens with reads only. A read failure answers PRE_REVOKE, so the
+ * transaction decides (and reports 503 if the store is really down). */
+static enum precheck precheck(struct rs_ctx *ctx, const struct rs_revoke_req *r)
+{
+    bool live = false, foreign = false;
+    for (size_t i = 0; i < r->n; i++) {
+        struct rs_token t;
+        enum rs_err e = rs_store_token_get(ctx->store, r->hashes[i], &t);
+        if (e == RS_ERR_NOT_FOUND)
+            continue;
+        if (e)
+            return PRE_REVOKE;
+        if (t.state != RS_TS_ACTIVE || t.exp <= r->now)
+            continue;
+        live = true;
+        if (strcmp(t.client_id, r->client_id) != 0)
+            foreign = true;
+    }
+    if (foreign && !r->may_revoke_foreign)
+        return PRE_FOREIGN;
+    return live ? PRE_REVOKE : PRE_NOTHING;
+}
+
 enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
 {
     const struct rs_config *cfg = ctx->cfg;
@@ -105,6 +140,11 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         audit_async(ctx, client.client_id, "invalid_request", hint, 0);
         goto out;
     }
+    if (rs_hooks_revoke_installed() && !req->may_block) {
+        /* the hook runs once, where the request may also wait for the store */
+        resp->defer = true;
+        goto out;
+    }
     struct rs_revoke_hook_ctx hc = {&client, &form, resp};
     if (!rs_hooks_run_revoke(&hc)) {
         audit_async(ctx, client.client_id, "denied_by_hook", hint, 0);
@@ -135,6 +175,27 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         r.hashes = (const unsigned char(*)[RS_HASH_LEN])hashes;
         r.n = (size_t)n;
     }
+    if (!r.all) {
+        /* Read-only first look: when nothing presented is live, or a live token is foreign and
+         * may not be revoked, the answer changes nothing and needs no durable write; only the
+         * audit record is queued. The transaction below checks again: this is an optimisation,
+         * not the decision. */
+        enum precheck pc = precheck(ctx, &r);
+        if (pc == PRE_NOTHING) {
+            audit_async(ctx, client.client_id, "nothing_to_revoke", hint, r.n);
+            e = ok_empty(resp);
+            goto out;
+        }
+        if (pc == PRE_FOREIGN) {
+            audit_async(ctx, client.client_id, "refused_foreign_token", hint, r.n);
+            e = refuse_foreign(ctx, &r, resp);
+            goto out;
+        }
+    }
+    if (!req->may_block) {
+        resp->defer = true; /* something to revoke: wait for the commit on a handler thread */
+        goto out;
+    }
     char extra[160] = "";
     if (hint && strlen(hint) < 64 && !strpbrk(hint, "\"\\"))
         snprintf(extra, sizeof extra, "\"hint\":\"%s\",\"request_id\":\"%s\"", hint, req->request_id);
@@ -144,11 +205,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     struct rs_revoke_result res;
     e = rs_store_revoke(ctx->store, &r, &res);
     if (e == RS_ERR_DENIED) {
-        /* RFC 7009 §2.1: the token was not issued to this client; Janssen answers 400 */
-        e = rs_oauth_error(resp, cfg, RS_OAUTH_INVALID_REQUEST,
-                           "the token was not issued to this client",
-                           r.may_revoke_foreign ? NULL
-                                                : "Client does not have 'revoke_any_token' scope");
+        e = refuse_foreign(ctx, &r, resp);
     } else if (e) {
         /* RFC 7009 §2.2.1: 503 and the client assumes the token still exists */
         e = rs_oauth_error_from(resp, cfg, e);

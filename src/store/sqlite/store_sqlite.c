@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---------- statements (one table for readers and writer) ---------- */
 enum stmt_id {
@@ -110,9 +111,20 @@ static const char *const sql[Q_COUNT] = {
                        "AND created_at < ?1",
 };
 
+/* Per-thread cache of client records: client authentication reads the client on every request,
+ * clients change rarely. Entries are valid while the store's client generation is unchanged. */
+#define CLIENT_CACHE 32
+struct client_cache {
+    uint64_t gen;
+    unsigned next; /* round-robin victim */
+    bool used[CLIENT_CACHE];
+    struct rs_client c[CLIENT_CACHE];
+};
+
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT];
+    struct client_cache *clients; /* readers only */
     struct rs_store *owner;
     uint64_t owner_id; /* the store's unique id: a new store at a recycled address is not ours */
     struct conn *next; /* all reader connections, for close */
@@ -127,6 +139,7 @@ struct job {
     bool kept; /* its changes are in the batch's transaction */
     bool done;
     bool detached; /* nobody waits: the writer frees it (and its arg) after the commit */
+    pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
     struct job *next;
 };
 
@@ -135,6 +148,8 @@ struct rs_store {
     char *path;
     struct conn writer;
     pthread_t writer_thread;
+    pthread_t checkpointer_thread;
+    bool checkpointer_running;
     pthread_mutex_t lock;
     pthread_cond_t work_cv, done_cv;
     struct job *queue_head, *queue_tail;
@@ -143,6 +158,7 @@ struct rs_store {
     pthread_mutex_t readers_lock;
     struct conn *readers;
     atomic_uint_fast64_t commits, commit_us, batched, failures;
+    atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
 };
 
 static _Thread_local struct conn *tl_reader;
@@ -180,6 +196,7 @@ void rs_user_clear(struct rs_user *u)
 }
 
 /* ---------- connection helpers ---------- */
+static void cache_flush(struct client_cache *cc, uint64_t gen);
 static void log_sqlite(const char *what, sqlite3 *db)
 {
     RS_LOG_ERROR("store_error", "op", what, "sqlite", db ? sqlite3_errmsg(db) : "no connection",
@@ -208,6 +225,11 @@ static void done(sqlite3_stmt *st)
 
 static void conn_close(struct conn *c)
 {
+    if (c->clients) {
+        cache_flush(c->clients, 0);
+        free(c->clients);
+        c->clients = NULL;
+    }
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(c->st[i]);
     sqlite3_close(c->db);
@@ -238,7 +260,7 @@ static enum rs_err conn_open(struct conn *c, const char *path, bool readonly)
     }
     sqlite3_busy_timeout(c->db, 5000);
     if (readonly)
-        return exec(c->db, "PRAGMA query_only = 1");
+        return exec(c->db, "PRAGMA query_only = 1; PRAGMA mmap_size = 268435456");
     return RS_OK;
 }
 
@@ -257,6 +279,7 @@ static struct conn *reader(struct rs_store *s)
     }
     c->owner = s;
     c->owner_id = s->id;
+    c->clients = calloc(1, sizeof *c->clients); /* no cache if this fails: still correct */
     pthread_mutex_lock(&s->readers_lock);
     c->next = s->readers;
     s->readers = c;
@@ -330,9 +353,10 @@ static void *writer_main(void *arg)
             }
         }
         pthread_mutex_lock(&s->lock);
-        for (struct job *j = batch; j; j = j->next)
+        for (struct job *j = batch; j; j = j->next) {
             j->done = true;
-        pthread_cond_broadcast(&s->done_cv);
+            pthread_cond_signal(&j->cv);
+        }
         pthread_mutex_unlock(&s->lock);
         while (detached) {
             struct job *next = detached->next;
@@ -346,10 +370,38 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* Copies committed WAL frames into the database file, off the commit path. PASSIVE: it never
+ * blocks the writer or readers; once a checkpoint completes, the writer restarts the WAL from
+ * its beginning, so the file stays small. */
+static void *checkpointer_main(void *arg)
+{
+    struct rs_store *s = arg;
+    struct conn c = {0};
+    if (conn_open(&c, s->path, false))
+        return NULL;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        bool stop = s->stopping;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            break;
+        int log = 0, done_frames = 0;
+        if (sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames) !=
+            SQLITE_OK)
+            RS_LOG_WARN("checkpoint_failed", "sqlite", sqlite3_errmsg(c.db), NULL);
+        usleep(log > 4000 ? 10000 : 200000);
+    }
+    /* a last full pass so that a clean stop leaves a small WAL */
+    sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    conn_close(&c);
+    return NULL;
+}
+
 /* Runs fn in the writer's next batch; returns after the batch committed (or failed). */
 static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
 {
     struct job j = {.fn = fn, .arg = arg};
+    pthread_cond_init(&j.cv, NULL);
     pthread_mutex_lock(&s->lock);
     if (s->queue_tail)
         s->queue_tail->next = &j;
@@ -358,8 +410,9 @@ static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
     s->queue_tail = &j;
     pthread_cond_signal(&s->work_cv);
     while (!j.done)
-        pthread_cond_wait(&s->done_cv, &s->lock);
+        pthread_cond_wait(&j.cv, &s->lock);
     pthread_mutex_unlock(&s->lock);
+    pthread_cond_destroy(&j.cv);
     return j.result;
 }
 
@@ -403,8 +456,16 @@ static enum rs_err migrate(struct conn *w, int *version_out)
     return RS_OK;
 }
 
+static void sqlite_global_init(void)
+{
+    /* no global memory statistics: they take a process-wide mutex on every allocation */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum rs_err rs_store_open(const char *path, struct rs_store **out)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_global_init);
     enum rs_err e = RS_ERR_NOMEM;
     int version = 0;
     struct rs_store *s = calloc(1, sizeof *s);
@@ -426,6 +487,10 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     e = exec(s->writer.db, "PRAGMA journal_mode = WAL");
     if (!e)
         e = exec(s->writer.db, "PRAGMA synchronous = FULL");
+    /* the writer keeps the hot B-tree pages in memory; checkpoints run on their own thread
+     * (checkpointer_main), so a commit never waits for a checkpoint's copying and fsync */
+    if (!e)
+        e = exec(s->writer.db, "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0");
     if (!e)
         e = migrate(&s->writer, &version);
     if (e)
@@ -434,6 +499,7 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
         e = RS_ERR_STORE;
         goto fail;
     }
+    s->checkpointer_running = pthread_create(&s->checkpointer_thread, NULL, checkpointer_main, s) == 0;
     *out = s;
     return RS_OK;
 fail:
@@ -452,6 +518,8 @@ void rs_store_close(struct rs_store *s)
     pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->writer_thread, NULL);
+    if (s->checkpointer_running)
+        pthread_join(s->checkpointer_thread, NULL);
     struct conn *c = s->readers;
     while (c) {
         struct conn *next = c->next;
@@ -892,7 +960,9 @@ static enum rs_err job_client_put(struct conn *w, void *arg, bool *keep)
 
 enum rs_err rs_store_client_put(struct rs_store *s, const struct rs_client *c)
 {
-    return run_write(s, job_client_put, (void *)c);
+    enum rs_err e = run_write(s, job_client_put, (void *)c);
+    atomic_fetch_add(&s->client_gen, 1);
+    return e;
 }
 
 static enum rs_err job_client_update(struct conn *w, void *arg, bool *keep)
@@ -911,13 +981,53 @@ static enum rs_err job_client_update(struct conn *w, void *arg, bool *keep)
 
 enum rs_err rs_store_client_update(struct rs_store *s, const struct rs_client *c)
 {
-    return run_write(s, job_client_update, (void *)c);
+    enum rs_err e = run_write(s, job_client_update, (void *)c);
+    atomic_fetch_add(&s->client_gen, 1);
+    return e;
+}
+
+static enum rs_err client_copy(struct rs_client *dst, const struct rs_client *src)
+{
+    *dst = *src;
+    dst->auth_method = strdup(src->auth_method);
+    dst->redirect_uris = strdup(src->redirect_uris);
+    dst->grant_types = strdup(src->grant_types);
+    dst->response_types = strdup(src->response_types);
+    dst->scope = strdup(src->scope);
+    dst->client_name = strdup(src->client_name);
+    dst->origins = strdup(src->origins);
+    if (!dst->auth_method || !dst->redirect_uris || !dst->grant_types || !dst->response_types ||
+        !dst->scope || !dst->client_name || !dst->origins) {
+        rs_client_clear(dst);
+        return RS_ERR_NOMEM;
+    }
+    return RS_OK;
+}
+
+static void cache_flush(struct client_cache *cc, uint64_t gen)
+{
+    for (unsigned i = 0; i < CLIENT_CACHE; i++)
+        if (cc->used[i])
+            rs_client_clear(&cc->c[i]);
+    memset(cc->used, 0, sizeof cc->used);
+    cc->gen = gen;
 }
 
 enum rs_err rs_store_client_get(struct rs_store *s, const char *client_id, struct rs_client *out)
 {
     struct conn *c = reader(s);
-    sqlite3_stmt *st = c ? stmt(c, Q_CLIENT_GET) : NULL;
+    if (!c)
+        return RS_ERR_STORE;
+    /* the generation is read before the row, so a row read concurrently with a change is
+     * cached under the old generation and dropped on the next lookup */
+    uint64_t gen = atomic_load(&s->client_gen);
+    struct client_cache *cc = c->clients;
+    if (cc && cc->gen != gen)
+        cache_flush(cc, gen);
+    for (unsigned i = 0; cc && i < CLIENT_CACHE; i++)
+        if (cc->used[i] && strcmp(cc->c[i].client_id, client_id) == 0)
+            return client_copy(out, &cc->c[i]);
+    sqlite3_stmt *st = stmt(c, Q_CLIENT_GET);
     if (!st)
         return RS_ERR_STORE;
     BIND_TEXT(st, 1, client_id);
@@ -926,6 +1036,12 @@ enum rs_err rs_store_client_get(struct rs_store *s, const char *client_id, struc
                     : rc == SQLITE_DONE ? RS_ERR_NOT_FOUND
                                         : RS_ERR_STORE;
     done(st);
+    if (!e && cc) {
+        unsigned v = cc->next++ % CLIENT_CACHE;
+        if (cc->used[v])
+            rs_client_clear(&cc->c[v]);
+        cc->used[v] = client_copy(&cc->c[v], out) == RS_OK;
+    }
     return e;
 }
 
@@ -948,7 +1064,9 @@ static enum rs_err job_client_delete(struct conn *w, void *arg, bool *keep)
 
 enum rs_err rs_store_client_delete(struct rs_store *s, const char *client_id)
 {
-    return run_write(s, job_client_delete, (void *)client_id);
+    enum rs_err e = run_write(s, job_client_delete, (void *)client_id);
+    atomic_fetch_add(&s->client_gen, 1);
+    return e;
 }
 
 enum rs_err rs_store_client_list(struct rs_store *s, rs_store_client_cb *cb, void *arg)

@@ -88,7 +88,12 @@ export class Server {
 
   // Graceful stop (SIGTERM); fails when the sanitizers reported anything.
   async stop() {
-    if (!this.proc || this.proc.exitCode !== null) return this.exited && (await this.exited);
+    if (!this.proc) return undefined;
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+      const r = await this.exited;
+      this.checkSanitizers(); // it died on its own: show why
+      return r;
+    }
     this.proc.kill('SIGTERM');
     const r = await this.exited;
     this.checkSanitizers();

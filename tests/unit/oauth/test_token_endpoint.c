@@ -131,6 +131,7 @@ static void call(rs_handler_fn *handler, struct fixture *f, const char *method, 
     req.body = body ? body : "";
     req.body_len = strlen(req.body);
     req.remote_addr = "127.0.0.1";
+    req.may_block = true; /* in process nothing is an I/O thread */
     snprintf(req.request_id, sizeof req.request_id, "unit-test");
     req._header = find_header;
     req._impl = (void *)headers;
