@@ -1,4 +1,6 @@
 # Turns the numbered migration files into one C header: an array of {version, sql}.
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(out "/* generated from src/store/sqlite/migrations by cmake/embed_migrations.cmake */\n")
 string(APPEND out "static const struct { int version; const char *sql; } rs_sqlite_migrations[] = {\n")
 foreach(f ${FILES})

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---------- statements (one table for readers and writer) ---------- */
@@ -125,6 +126,7 @@ struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT];
     struct client_cache *clients; /* readers only */
+    sqlite3_stmt *sp[3];          /* writer only: SAVEPOINT, ROLLBACK TO, RELEASE */
     struct rs_store *owner;
     uint64_t owner_id; /* the store's unique id: a new store at a recycled address is not ours */
     struct conn *next; /* all reader connections, for close */
@@ -152,6 +154,7 @@ struct rs_store {
     bool checkpointer_running;
     pthread_mutex_t lock;
     pthread_cond_t work_cv, done_cv;
+    pthread_cond_t ckpt_cv; /* wakes the checkpointer early at close */
     struct job *queue_head, *queue_tail;
     bool stopping;
     atomic_bool fail_commits;
@@ -232,6 +235,10 @@ static void conn_close(struct conn *c)
     }
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(c->st[i]);
+    for (int i = 0; i < 3; i++) {
+        sqlite3_finalize(c->sp[i]);
+        c->sp[i] = NULL;
+    }
     sqlite3_close(c->db);
     memset(c->st, 0, sizeof c->st);
     c->db = NULL;
@@ -289,6 +296,20 @@ static struct conn *reader(struct rs_store *s)
 }
 
 /* ---------- writer thread and group commit ---------- */
+enum sp_op { SP_BEGIN, SP_ROLLBACK, SP_RELEASE };
+
+/* Savepoint statements, prepared once: every job of a batch runs inside one. */
+static enum rs_err savepoint(struct conn *w, enum sp_op op)
+{
+    static const char *const text[] = {"SAVEPOINT job", "ROLLBACK TO job", "RELEASE job"};
+    sqlite3_stmt **st = &w->sp[op];
+    if (!*st && sqlite3_prepare_v3(w->db, text[op], -1, SQLITE_PREPARE_PERSISTENT, st, NULL) !=
+                    SQLITE_OK)
+        return RS_ERR_STORE;
+    int rc = sqlite3_step(*st);
+    sqlite3_reset(*st);
+    return rc == SQLITE_DONE ? RS_OK : RS_ERR_STORE;
+}
 static void *writer_main(void *arg)
 {
     struct rs_store *s = arg;
@@ -312,14 +333,18 @@ static void *writer_main(void *arg)
                 continue;
             }
             bool keep = false;
-            if (exec(s->writer.db, "SAVEPOINT job")) {
+            /* A detached job is one INSERT: a failing statement undoes itself, so it needs no
+             * savepoint of its own (they are the bulk of a busy batch: audit records). */
+            if (!j->detached && savepoint(&s->writer, SP_BEGIN)) {
                 j->result = RS_ERR_STORE;
                 continue;
             }
             j->result = j->fn(&s->writer, j->arg, &keep);
-            if (!keep)
-                exec(s->writer.db, "ROLLBACK TO job");
-            exec(s->writer.db, "RELEASE job");
+            if (!j->detached) {
+                if (!keep)
+                    savepoint(&s->writer, SP_ROLLBACK);
+                savepoint(&s->writer, SP_RELEASE);
+            }
             j->kept = keep;
         }
         if (began) {
@@ -379,17 +404,27 @@ static void *checkpointer_main(void *arg)
     struct conn c = {0};
     if (conn_open(&c, s->path, false))
         return NULL;
+    int log = 0;
     for (;;) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long wait_ns = log > 4000 ? 10000000L : 200000000L;
+        until.tv_nsec += wait_ns;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
         pthread_mutex_lock(&s->lock);
+        if (!s->stopping)
+            pthread_cond_timedwait(&s->ckpt_cv, &s->lock, &until);
         bool stop = s->stopping;
         pthread_mutex_unlock(&s->lock);
         if (stop)
             break;
-        int log = 0, done_frames = 0;
+        int done_frames = 0;
         if (sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames) !=
             SQLITE_OK)
             RS_LOG_WARN("checkpoint_failed", "sqlite", sqlite3_errmsg(c.db), NULL);
-        usleep(log > 4000 ? 10000 : 200000);
     }
     /* a last full pass so that a clean stop leaves a small WAL */
     sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
@@ -480,6 +515,7 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     pthread_mutex_init(&s->readers_lock, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
     e = conn_open(&s->writer, path, false);
     if (e)
         goto fail;
@@ -516,6 +552,7 @@ void rs_store_close(struct rs_store *s)
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_signal(&s->work_cv);
+    pthread_cond_signal(&s->ckpt_cv);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->writer_thread, NULL);
     if (s->checkpointer_running)
@@ -1753,7 +1790,8 @@ enum rs_err rs_store_token_list(struct rs_store *s, const struct rs_token_filter
     struct conn *c = reader(s);
     /* by subject through the grants index: tokens carry their grant's subject */
     sqlite3_stmt *st = c ? prepare_once(c, "SELECT " TOKEN_COLS " FROM tokens "
-                                           "WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL "
+                                           "WHERE (?1 IS NULL OR grant_id IN (SELECT grant_id "
+                                           "FROM grants WHERE client_id = ?1)) AND (?2 IS NULL "
                                            "OR grant_id IN (SELECT grant_id FROM grants "
                                            "WHERE sub = ?2)) "
                                            "ORDER BY iat DESC, grant_id, type, hash "
