@@ -19,7 +19,7 @@ struct route {
 
 static const struct route routes[] = {
     {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle, true},
-    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, true},
+    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, false},
     {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false},
     {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false},
     {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false},

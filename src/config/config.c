@@ -313,6 +313,15 @@ struct rs_config *rs_config_acquire(void)
     return c;
 }
 
+struct rs_config *rs_config_ref(const struct rs_config *cfg)
+{
+    struct rs_config *c = (struct rs_config *)cfg; /* the count is not part of the value */
+    pthread_mutex_lock(&cur_lock);
+    c->_refs++;
+    pthread_mutex_unlock(&cur_lock);
+    return c;
+}
+
 void rs_config_release(struct rs_config *cfg)
 {
     if (!cfg)

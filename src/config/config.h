@@ -99,6 +99,8 @@ void rs_config_install(struct rs_config *cfg);
 /* A reference to the current snapshot; drop it with rs_config_release. */
 struct rs_config *rs_config_acquire(void);
 void rs_config_release(struct rs_config *cfg);
+/* One more reference to a snapshot the caller holds (for work that outlives the request). */
+struct rs_config *rs_config_ref(const struct rs_config *cfg);
 
 static inline bool rs_feature_enabled(const struct rs_config *cfg, enum rs_feature f)
 {

@@ -22,7 +22,8 @@ struct conn_state {
     uint64_t t0;
     /* a request deferred to a handler thread (it may wait for a durable write) */
     bool deferred;            /* suspended, handled (or being handled) by a handler thread */
-    bool ready;               /* the handler thread has filled resp */
+    atomic_bool ready;        /* the handler thread (or the async write) is done */
+    bool async;               /* completed through resp.async_* */
     struct rs_req req;
     struct rs_resp resp;
     unsigned route;
@@ -180,6 +181,14 @@ static void enqueue(struct rs_http *h, struct conn_state *st)
     pthread_mutex_unlock(&h->qlock);
 }
 
+/* Called once by whoever completes an asynchronous response (often the store's writer). */
+static void async_done(void *arg)
+{
+    struct conn_state *st = arg;
+    atomic_store(&st->ready, true);
+    MHD_resume_connection(st->conn);
+}
+
 static void *handler_main(void *arg)
 {
     struct rs_http *h = arg;
@@ -198,7 +207,13 @@ static void *handler_main(void *arg)
             break; /* stopping and drained */
         h->fn(h->app, &st->req, &st->resp, &st->route);
         st->resp.defer = false;
-        st->ready = true;
+        if (st->resp.async_start) {
+            /* asynchronous on a handler thread too: the write completes it */
+            st->async = true;
+            st->resp.async_start(st->resp.async_arg, async_done, st);
+            continue;
+        }
+        atomic_store(&st->ready, true);
         MHD_resume_connection(st->conn);
     }
     return NULL;
@@ -233,9 +248,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     if (st->deferred) {
-        /* resumed: the handler thread is done */
-        if (!st->ready)
+        /* resumed: the handler thread or the asynchronous write is done */
+        if (!atomic_load(&st->ready))
             return MHD_YES; /* spurious wake-up; MHD calls again after the resume */
+        if (st->async)
+            st->resp.async_finish(st->resp.async_arg, &st->resp);
         return finish(conn, st);
     }
     fill_req(st, conn, url, method);
@@ -245,6 +262,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         too_large(&st->resp);
     } else {
         h->fn(h->app, &st->req, &st->resp, &st->route);
+        if (st->resp.async_start) {
+            /* suspend first, then start: the write may complete before async_start returns */
+            st->deferred = true;
+            st->async = true;
+            st->conn = conn;
+            MHD_suspend_connection(conn);
+            st->resp.async_start(st->resp.async_arg, async_done, st);
+            return MHD_YES;
+        }
         if (st->resp.defer) {
             /* the handler needs to wait for the store: run it again on a handler thread */
             rs_resp_free(&st->resp);
@@ -269,7 +295,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!st)
         return;
-    if (st->deferred && !st->ready) {
+    if (st->deferred && !atomic_load(&st->ready)) {
         /* cannot happen: a suspended connection is not completed before it is resumed */
         RS_LOG_ERROR("deferred_request_lost", NULL);
     }

@@ -35,6 +35,12 @@ bool rs_req_content_type_is(const struct rs_req *r, const char *media_type);
 
 #define RS_RESP_MAX_HEADERS 16
 
+/* Finishing a response later, without holding a thread (see rs_resp.async_start). */
+struct rs_resp;
+typedef void rs_async_done_fn(void *done_arg);
+typedef void rs_async_start_fn(void *arg, rs_async_done_fn *done, void *done_arg);
+typedef void rs_async_finish_fn(void *arg, struct rs_resp *resp);
+
 struct rs_resp {
     int status;                 /* 0 until a handler sets one */
     const char *content_type;   /* static string */
@@ -46,6 +52,15 @@ struct rs_resp {
     bool no_store;              /* adds Cache-Control: no-store and Pragma: no-cache */
     char client_id[65];         /* for the access log, "" if none */
     bool defer;                 /* run me again where I may block (see rs_req.may_block) */
+    /* Asynchronous completion: a handler that waits for a durable write without holding a
+     * thread sets async_start and async_finish. The daemon suspends the connection, then calls
+     * async_start(async_arg, done, done_arg), which starts the write; whoever learns the outcome
+     * calls done(done_arg) exactly once, from any thread. Back on the connection's I/O thread
+     * the daemon calls async_finish(async_arg, resp), which renders the response and frees
+     * async_arg, and sends it. */
+    rs_async_start_fn *async_start;
+    rs_async_finish_fn *async_finish;
+    void *async_arg;
     const char *error;          /* OAuth error code, for the access log */
 };
 

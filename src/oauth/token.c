@@ -9,6 +9,7 @@
 #include "oauth/scope.h"
 #include "base/clock.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct exchange_check {
@@ -132,32 +133,80 @@ static enum rs_err grant_exchange(struct rs_ctx *ctx, const struct rs_client *cl
     return e;
 }
 
+/* client_credentials completes asynchronously: the tokens are minted on the I/O thread, their
+ * rows queued for the next group commit, and the response rendered once they are durable. No
+ * thread waits for the disk meanwhile. */
+struct cc_async {
+    struct rs_ctx ctx; /* holds its own reference to the config snapshot */
+    struct rs_mint m;
+    char client_id[RS_ID_MAX + 1];
+    char scope[RS_SCOPE_MAX + 1];
+    enum rs_err result;
+    rs_async_done_fn *done;
+    void *done_arg;
+};
+
+static void cc_written(void *arg, enum rs_err result)
+{
+    struct cc_async *a = arg;
+    a->result = result;
+    a->done(a->done_arg);
+}
+
+static void cc_start(void *arg, rs_async_done_fn *done, void *done_arg)
+{
+    struct cc_async *a = arg;
+    a->done = done;
+    a->done_arg = done_arg;
+    a->result = rs_store_tokens_put_async(a->ctx.store, a->m.rows, a->m.row_count, cc_written, a);
+    if (a->result)
+        done(done_arg); /* nothing queued: answer the error at once */
+}
+
+static void cc_finish(void *arg, struct rs_resp *resp)
+{
+    struct cc_async *a = arg;
+    if (a->result)
+        rs_oauth_error_from(resp, a->ctx.cfg, a->result);
+    else
+        rs_grant_respond(&a->ctx, &a->m, resp);
+    rs_mint_clear(&a->m);
+    rs_config_release((struct rs_config *)a->ctx.cfg);
+    free(a);
+}
+
 static enum rs_err grant_client_credentials(struct rs_ctx *ctx, const struct rs_client *client,
                                             const struct rs_form *form, struct rs_resp *resp)
 {
-    char scope[RS_SCOPE_MAX + 1];
-    struct rs_mint m = {0};
     if (strcmp(client->auth_method, "none") == 0 ||
         !rs_list_has(client->grant_types, "client_credentials"))
         return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_UNAUTHORIZED_CLIENT,
                               "the client may not use the client_credentials grant", NULL);
-    if (rs_scope_resolve(client, rs_form_get(form, "scope"), scope))
+    struct cc_async *a = calloc(1, sizeof *a);
+    if (!a)
+        return RS_ERR_NOMEM;
+    if (rs_scope_resolve(client, rs_form_get(form, "scope"), a->scope)) {
+        free(a);
         return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_SCOPE,
                               "unknown scope or scope not allowed for this client", NULL);
-    m.client_id = client->client_id;
-    m.sub = "";
-    m.scope = scope;
-    m.nonce = "";
-    int64_t now = rs_clock_now();
-    enum rs_err e = rs_grant_mint(ctx, &m, now);
-    if (!e)
-        e = rs_store_tokens_put(ctx->store, m.rows, m.row_count);
-    if (e)
-        e = rs_oauth_error_from(resp, ctx->cfg, e);
-    else
-        e = rs_grant_respond(ctx, &m, resp);
-    rs_mint_clear(&m);
-    return e;
+    }
+    snprintf(a->client_id, sizeof a->client_id, "%s", client->client_id);
+    a->m.client_id = a->client_id;
+    a->m.sub = "";
+    a->m.scope = a->scope;
+    a->m.nonce = "";
+    enum rs_err e = rs_grant_mint(ctx, &a->m, rs_clock_now());
+    if (e) {
+        rs_mint_clear(&a->m);
+        free(a);
+        return rs_oauth_error_from(resp, ctx->cfg, e);
+    }
+    a->ctx = *ctx;
+    a->ctx.cfg = rs_config_ref(ctx->cfg);
+    resp->async_start = cc_start;
+    resp->async_finish = cc_finish;
+    resp->async_arg = a;
+    return RS_OK;
 }
 
 enum rs_err rs_token_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
@@ -174,6 +223,11 @@ enum rs_err rs_token_handle(struct rs_ctx *ctx, const struct rs_req *req, struct
     if (e)
         goto out;
     const char *gt = rs_form_get(&form, "grant_type");
+    if (gt && strcmp(gt, "client_credentials") != 0 && !req->may_block) {
+        /* code and refresh exchanges wait for their transaction on a handler thread */
+        resp->defer = true;
+        goto out;
+    }
     if (!gt || !*gt)
         e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_REQUEST, "grant_type is required", NULL);
     else if (strcmp(gt, "client_credentials") == 0)

@@ -141,6 +141,9 @@ struct job {
     bool kept; /* its changes are in the batch's transaction */
     bool done;
     bool detached; /* nobody waits: the writer frees it (and its arg) after the commit */
+    bool single;   /* one statement: needs no savepoint of its own */
+    rs_store_done_fn *done_cb; /* detached jobs: told the result after the commit */
+    void *done_arg;
     pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
     struct job *next;
 };
@@ -333,14 +336,14 @@ static void *writer_main(void *arg)
                 continue;
             }
             bool keep = false;
-            /* A detached job is one INSERT: a failing statement undoes itself, so it needs no
-             * savepoint of its own (they are the bulk of a busy batch: audit records). */
-            if (!j->detached && savepoint(&s->writer, SP_BEGIN)) {
+            /* A single-statement job (audit records, the bulk of a busy batch) needs no savepoint
+             * of its own: a failing statement undoes itself. */
+            if (!j->single && savepoint(&s->writer, SP_BEGIN)) {
                 j->result = RS_ERR_STORE;
                 continue;
             }
             j->result = j->fn(&s->writer, j->arg, &keep);
-            if (!j->detached) {
+            if (!j->single) {
                 if (!keep)
                     savepoint(&s->writer, SP_ROLLBACK);
                 savepoint(&s->writer, SP_RELEASE);
@@ -385,7 +388,9 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         while (detached) {
             struct job *next = detached->next;
-            if (detached->result)
+            if (detached->done_cb)
+                detached->done_cb(detached->done_arg, detached->result);
+            else if (detached->result)
                 RS_LOG_WARN("async_write_failed", "reason", rs_strerror(detached->result), NULL);
             free(detached->arg);
             free(detached);
@@ -449,6 +454,21 @@ static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
     pthread_mutex_unlock(&s->lock);
     pthread_cond_destroy(&j.cv);
     return j.result;
+}
+
+/* Queues a detached job (heap job, heap arg: both freed by the writer) and returns at once. */
+static void submit(struct rs_store *s, struct job *j)
+{
+    j->detached = true;
+    pthread_mutex_lock(&s->lock);
+    j->next = NULL;
+    if (s->queue_tail)
+        s->queue_tail->next = j;
+    else
+        s->queue_head = j;
+    s->queue_tail = j;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* ---------- open / migrate / close ---------- */
@@ -1627,15 +1647,8 @@ void rs_store_audit_put_async(struct rs_store *s, const char *event, const char 
     memcpy(a->detail, d, dl + 1);
     j->fn = job_audit_async;
     j->arg = a;
-    j->detached = true;
-    pthread_mutex_lock(&s->lock);
-    if (s->queue_tail)
-        s->queue_tail->next = j;
-    else
-        s->queue_head = j;
-    s->queue_tail = j;
-    pthread_cond_signal(&s->work_cv);
-    pthread_mutex_unlock(&s->lock);
+    j->single = true;
+    submit(s, j);
 }
 
 /* ---------- administration: revoke by selector, token listing, admin credentials ----------
@@ -1862,4 +1875,58 @@ static enum rs_err job_admin_delete(struct conn *w, void *arg, bool *keep)
 enum rs_err rs_store_admin_cred_delete(struct rs_store *s, const char *name)
 {
     return run_write(s, job_admin_delete, (void *)name);
+}
+
+/* ---------- asynchronous writes (the caller does not wait; see store.h) ---------- */
+struct tokens_async_arg {
+    struct tokens_put_arg put;
+    struct rs_token rows[]; /* copies */
+};
+
+static enum rs_err job_tokens_put_async(struct conn *w, void *arg, bool *keep)
+{
+    struct tokens_async_arg *a = arg;
+    return job_tokens_put(w, &a->put, keep);
+}
+
+enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,
+                                      rs_store_done_fn *done_fn, void *arg)
+{
+    struct tokens_async_arg *a = malloc(sizeof *a + n * sizeof a->rows[0]);
+    struct job *j = calloc(1, sizeof *j);
+    if (!a || !j) {
+        free(a);
+        free(j);
+        return RS_ERR_NOMEM;
+    }
+    memcpy(a->rows, toks, n * sizeof *toks);
+    a->put.toks = a->rows;
+    a->put.n = n;
+    j->fn = job_tokens_put_async;
+    j->arg = a;
+    j->done_cb = done_fn;
+    j->done_arg = arg;
+    submit(s, j);
+    return RS_OK;
+}
+
+enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req *r,
+                                  struct rs_revoke_result *out, rs_store_done_fn *done_fn,
+                                  void *arg)
+{
+    struct revoke_arg *a = malloc(sizeof *a);
+    struct job *j = calloc(1, sizeof *j);
+    if (!a || !j) {
+        free(a);
+        free(j);
+        return RS_ERR_NOMEM;
+    }
+    a->r = r;
+    a->out = out;
+    j->fn = job_revoke;
+    j->arg = a;
+    j->done_cb = done_fn;
+    j->done_arg = arg;
+    submit(s, j);
+    return RS_OK;
 }

@@ -16,6 +16,8 @@
 #include "token/jwt.h"
 #include "testutil.h"
 #include <sodium.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -120,6 +122,11 @@ static int teardown(void **state)
     return 0;
 }
 
+static void async_ready(void *arg)
+{
+    atomic_store((atomic_bool *)arg, true);
+}
+
 /* Runs handler on one request; the caller frees resp with rs_resp_free. */
 static void call(rs_handler_fn *handler, struct fixture *f, const char *method, const char *path,
                  const struct hdr *headers, const char *body, struct rs_resp *resp)
@@ -137,6 +144,15 @@ static void call(rs_handler_fn *handler, struct fixture *f, const char *method, 
     req._impl = (void *)headers;
     rs_resp_init(resp);
     assert_int_equal(handler(&f->ctx, &req, resp), RS_OK);
+    assert_false(resp->defer); /* may_block: nothing is deferred */
+    if (resp->async_start) {
+        /* what the daemon does for an asynchronous response: start, wait for done, finish */
+        atomic_bool ready = false;
+        resp->async_start(resp->async_arg, async_ready, &ready);
+        while (!atomic_load(&ready))
+            usleep(100);
+        resp->async_finish(resp->async_arg, resp);
+    }
 }
 
 static const char *resp_header(const struct rs_resp *r, const char *name)
