@@ -149,3 +149,16 @@ enum rs_err rs_client_authenticate(struct rs_ctx *ctx, const struct rs_req *req,
     snprintf(resp->client_id, sizeof resp->client_id, "%s", client->client_id);
     return RS_OK;
 }
+
+enum rs_err rs_client_post(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp,
+                           struct rs_form *form, struct rs_client *client)
+{
+    memset(form, 0, sizeof *form);
+    memset(client, 0, sizeof *client);
+    if (!rs_oauth_method(ctx, req, resp, "POST"))
+        return RS_ERR_INVALID;
+    enum rs_err e = rs_oauth_read_form(ctx, req, resp, form);
+    if (!e)
+        e = rs_client_authenticate(ctx, req, form, client, resp);
+    return e;
+}

@@ -14,6 +14,13 @@
 enum rs_err rs_client_authenticate(struct rs_ctx *ctx, const struct rs_req *req,
                                    const struct rs_form *form, struct rs_client *client,
                                    struct rs_resp *resp);
+/* The common opening of the client endpoints (token, introspection): POST only (405), the form
+ * body (400), client authentication (401). RS_OK when the caller may go on; otherwise the error
+ * is in resp and the return is the failure (RS_ERR_NOMEM when nothing could be rendered). form
+ * and client are always initialised: the caller frees them with rs_form_free and
+ * rs_client_clear in every case. */
+enum rs_err rs_client_post(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp,
+                           struct rs_form *form, struct rs_client *client);
 /* The method names the server supports, for discovery (NULL-terminated). */
 extern const char *const rs_client_auth_methods[];
 

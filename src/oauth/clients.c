@@ -203,28 +203,13 @@ enum rs_err rs_clients_create(struct rs_ctx *ctx, struct rs_client *c,
     return e;
 }
 
-static json_t *split(const char *list)
-{
-    json_t *a = json_array();
-    const char *p = list;
-    while (a && p && *p) {
-        size_t n = strcspn(p, " ");
-        if (n)
-            json_array_append_new(a, json_stringn(p, n));
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    return a;
-}
-
 json_t *rs_clients_to_json(const struct rs_client *c)
 {
     json_t *o = json_pack("{s:s,s:I,s:o,s:o,s:o,s:s,s:o}", "client_id", c->client_id,
                           "client_id_issued_at", (json_int_t)c->created_at, "redirect_uris",
-                          split(c->redirect_uris), "grant_types", split(c->grant_types),
-                          "response_types", split(c->response_types), "token_endpoint_auth_method",
-                          c->auth_method, "authorized_origins", split(c->origins));
+                          rs_list_to_json(c->redirect_uris), "grant_types", rs_list_to_json(c->grant_types),
+                          "response_types", rs_list_to_json(c->response_types), "token_endpoint_auth_method",
+                          c->auth_method, "authorized_origins", rs_list_to_json(c->origins));
     if (o && c->scope[0])
         json_object_set_new(o, "scope", json_string(c->scope));
     if (o && c->client_name[0])

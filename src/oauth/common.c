@@ -97,3 +97,18 @@ bool rs_list_subset(const char *sub, const char *super)
     }
     return true;
 }
+
+json_t *rs_list_to_json(const char *list)
+{
+    json_t *a = json_array();
+    const char *p = list;
+    while (a && p && *p) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            json_array_append_new(a, json_stringn(p, n));
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return a;
+}

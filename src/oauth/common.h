@@ -23,5 +23,7 @@ void rs_oauth_secret_digest(const struct rs_ctx *ctx, const char *secret,
 bool rs_list_has(const char *list, const char *word);
 /* True when every word of sub is in super. */
 bool rs_list_subset(const char *sub, const char *super);
+/* The words of a space-separated list as a JSON array of strings (new reference). */
+json_t *rs_list_to_json(const char *list);
 
 #endif

@@ -15,21 +15,6 @@ static json_t *strings(const char *const *v)
     return a;
 }
 
-static json_t *words(const char *list)
-{
-    json_t *a = json_array();
-    const char *p = list;
-    while (a && *p) {
-        size_t n = strcspn(p, " ");
-        if (n)
-            json_array_append_new(a, json_stringn(p, n));
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    return a;
-}
-
 enum rs_err rs_discovery_handle(struct rs_ctx *ctx, const struct rs_req *req,
                                 struct rs_resp *resp)
 {
@@ -71,7 +56,7 @@ enum rs_err rs_discovery_handle(struct rs_ctx *ctx, const struct rs_req *req,
     }
     if (c->dynamic_registration_enabled && rs_feature_enabled(c, RS_FEATURE_DYNAMIC_REGISTRATION))
         json_object_set_new(o, "registration_endpoint", json_string(c->ep_url[RS_EP_REGISTER]));
-    json_object_set_new(o, "scopes_supported", words(RS_SCOPE_STANDARD));
+    json_object_set_new(o, "scopes_supported", rs_list_to_json(RS_SCOPE_STANDARD));
     json_object_set_new(o, "response_types_supported", strings(response_types));
     json_object_set_new(o, "response_modes_supported", strings(response_modes));
     json_object_set_new(o, "grant_types_supported", strings(grant_types));

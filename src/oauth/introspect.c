@@ -35,15 +35,10 @@ enum rs_err rs_introspect_handle(struct rs_ctx *ctx, const struct rs_req *req,
                                  struct rs_resp *resp)
 {
     struct rs_form form;
-    struct rs_client client = {0};
+    struct rs_client client;
     struct rs_token t;
     enum rs_err e;
-    if (!rs_oauth_method(ctx, req, resp, "POST"))
-        return RS_OK;
-    e = rs_oauth_read_form(ctx, req, resp, &form);
-    if (e)
-        goto out;
-    e = rs_client_authenticate(ctx, req, &form, &client, resp);
+    e = rs_client_post(ctx, req, resp, &form, &client);
     if (e)
         goto out;
     if (strcmp(client.auth_method, "none") == 0) {

@@ -212,14 +212,8 @@ static enum rs_err grant_client_credentials(struct rs_ctx *ctx, const struct rs_
 enum rs_err rs_token_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
 {
     struct rs_form form;
-    struct rs_client client = {0};
-    enum rs_err e = RS_OK;
-    if (!rs_oauth_method(ctx, req, resp, "POST"))
-        return RS_OK;
-    e = rs_oauth_read_form(ctx, req, resp, &form);
-    if (e)
-        goto out;
-    e = rs_client_authenticate(ctx, req, &form, &client, resp);
+    struct rs_client client;
+    enum rs_err e = rs_client_post(ctx, req, resp, &form, &client);
     if (e)
         goto out;
     const char *gt = rs_form_get(&form, "grant_type");
