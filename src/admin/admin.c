@@ -37,6 +37,7 @@ static const struct admin_route admin_routes[] = {
     {"DELETE", "users/*", rs_admin_user_delete},
     {"GET", "audit", rs_admin_audit_list},
     {"GET", "config", rs_admin_config_get},
+    {"GET", "config/properties", rs_admin_config_properties},
     {"PATCH", "config", rs_admin_config_patch},
     {"GET", "features", rs_admin_feature_list},
     {"POST", "features/*/enable", rs_admin_feature_enable},
@@ -130,12 +131,18 @@ bool rs_admin_parse_uint(const char *s, int64_t max, int64_t *out)
     return true;
 }
 
-void rs_admin_audit(struct rs_ctx *ctx, const char *event, const char *client_id,
-                    const char *outcome, json_t *detail)
+void rs_admin_audit(struct rs_ctx *ctx, const struct rs_req *req, const char *event,
+                    const char *client_id, const char *outcome, json_t *detail)
 {
-    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-    enum rs_err e = detail && !text ? RS_ERR_NOMEM
-                                    : rs_store_audit_put(ctx->store, event, client_id, outcome, text);
+    /* every admin record says who: the name of the admin credential that made the change */
+    char by[RS_ID_MAX + 1] = "";
+    json_t *d = detail ? json_copy(detail) : json_object();
+    if (d && rs_admin_caller(ctx, req, by) == RS_OK)
+        json_object_set_new(d, "by", json_string(by));
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    enum rs_err e = !text ? RS_ERR_NOMEM
+                          : rs_store_audit_put(ctx->store, event, client_id, outcome, text);
     if (e)
         RS_LOG_ERROR("audit_write_failed", "event", event, "error", rs_strerror(e), NULL);
     free(text);

@@ -29,15 +29,15 @@ static bool take_client_id(json_t *meta, struct rs_client *c)
     return true;
 }
 
-static enum rs_err created(struct rs_ctx *ctx, struct rs_resp *resp, const struct rs_client *c,
-                           const char *secret)
+static enum rs_err created(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp,
+                           const struct rs_client *c, const char *secret)
 {
     json_t *o = rs_clients_to_json(c);
     if (o && secret[0])
         json_object_set_new(o, "client_secret", json_string(secret));
     enum rs_err e = rs_admin_reply(resp, 201, o);
     json_t *detail = json_pack("{s:s}", "token_endpoint_auth_method", c->auth_method);
-    rs_admin_audit(ctx, "admin_client_create", c->client_id, "ok", detail);
+    rs_admin_audit(ctx, req, "admin_client_create", c->client_id, "ok", detail);
     json_decref(detail);
     return e;
 }
@@ -72,7 +72,7 @@ enum rs_err rs_admin_client_create(struct rs_ctx *ctx, const struct rs_req *req,
     } else if (e) {
         e = rs_admin_fail(ctx, resp, e);
     } else {
-        e = created(ctx, resp, &c, secret);
+        e = created(ctx, req, resp, &c, secret);
     }
 out:
     sodium_memzero(secret, sizeof secret);
@@ -139,7 +139,7 @@ enum rs_err rs_admin_client_delete(struct rs_ctx *ctx, const struct rs_req *req,
     enum rs_err e = rs_store_client_delete(ctx->store, id);
     if (e)
         return client_failure(ctx, resp, e);
-    rs_admin_audit(ctx, "admin_client_delete", id, "ok", NULL);
+    rs_admin_audit(ctx, req, "admin_client_delete", id, "ok", NULL);
     return rs_admin_no_content(resp);
 }
 
@@ -157,6 +157,6 @@ enum rs_err rs_admin_client_revoke(struct rs_ctx *ctx, const struct rs_req *req,
         return client_failure(ctx, resp, e);
     json_t *detail = json_pack("{s:I,s:I}", "grants", (json_int_t)grants, "tokens",
                                (json_int_t)tokens);
-    rs_admin_audit(ctx, "admin_revoke", id, "ok", detail);
+    rs_admin_audit(ctx, req, "admin_revoke", id, "ok", detail);
     return rs_admin_reply(resp, 200, detail);
 }

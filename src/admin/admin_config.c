@@ -101,7 +101,8 @@ static enum rs_err merge(json_t *target, json_t *patch)
 }
 
 /* Persists, installs and audits cfg (whose reference it takes). */
-static enum rs_err commit_change(struct rs_ctx *ctx, struct rs_resp *resp, json_t *merged,
+static enum rs_err commit_change(struct rs_ctx *ctx, const struct rs_req *req,
+                                 struct rs_resp *resp, json_t *merged,
                                  struct rs_config *cfg, const struct rs_config *cur,
                                  json_t **restart_out)
 {
@@ -122,7 +123,7 @@ static enum rs_err commit_change(struct rs_ctx *ctx, struct rs_resp *resp, json_
     rs_config_install(cfg);
     if (json_array_size(changes)) {
         json_t *detail = json_pack("{s:O}", "changes", changes);
-        rs_admin_audit(ctx, "config_change", NULL, "ok", detail);
+        rs_admin_audit(ctx, req, "config_change", NULL, "ok", detail);
         json_decref(detail);
         RS_LOG_INFO("config_changed", NULL);
     }
@@ -132,7 +133,8 @@ static enum rs_err commit_change(struct rs_ctx *ctx, struct rs_resp *resp, json_
 
 /* The one way the configuration changes at run time. On success *new_out is a reference to the
  * installed snapshot (release it) and *restart_out the restart-only properties that changed. */
-static enum rs_err change_config(struct rs_ctx *ctx, struct rs_resp *resp, make_patch_fn *make,
+static enum rs_err change_config(struct rs_ctx *ctx, const struct rs_req *req,
+                                 struct rs_resp *resp, make_patch_fn *make,
                                  void *arg, struct rs_config **new_out, json_t **restart_out)
 {
     json_t *patch = NULL, *merged = NULL;
@@ -152,7 +154,7 @@ static enum rs_err change_config(struct rs_ctx *ctx, struct rs_resp *resp, make_
     if (e == RS_ERR_INVALID && !resp->status)
         rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST, err);
     if (!e)
-        e = commit_change(ctx, resp, merged, cfg, cur, restart_out);
+        e = commit_change(ctx, req, resp, merged, cfg, cur, restart_out);
     if (!e && !resp->status)
         *new_out = rs_config_acquire();
     rs_config_release(cur);
@@ -165,6 +167,33 @@ static enum rs_err change_config(struct rs_ctx *ctx, struct rs_resp *resp, make_
 }
 
 /* ---------- /admin/config ---------- */
+
+/* GET /admin/config/properties: every property with its type, default, description and whether
+ * it needs a restart (the property table, src/config/props.c), for the CLI and the TUI. */
+enum rs_err rs_admin_config_properties(struct rs_ctx *ctx, const struct rs_req *req,
+                                       struct rs_resp *resp, const char *arg)
+{
+    static const char *const types[] = {"string", "integer", "boolean", "array of strings"};
+    json_t *list = json_array();
+    json_t *values = rs_config_to_json(ctx->cfg);
+    (void)req, (void)arg;
+    for (size_t i = 0; list && values && i < rs_props_count; i++) {
+        const struct rs_prop *p = &rs_props[i];
+        json_t *def = json_loads(p->def, JSON_DECODE_ANY, NULL);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:b}", "name", p->name, "type", types[p->type],
+                              "default", def ? def : json_null(), "description", p->description,
+                              "restart_required", (p->flags & RS_PROP_RESTART) != 0);
+        if (o && p->type == RS_PROP_INT) {
+            json_object_set_new(o, "minimum", json_integer(p->min));
+            json_object_set_new(o, "maximum", json_integer(p->max));
+        }
+        if (o)
+            json_object_set(o, "value", json_object_get(values, p->name));
+        json_array_append_new(list, o);
+    }
+    json_decref(values);
+    return rs_admin_reply(resp, 200, json_pack("{s:o}", "properties", list));
+}
 
 enum rs_err rs_admin_config_get(struct rs_ctx *ctx, const struct rs_req *req,
                                 struct rs_resp *resp, const char *arg)
@@ -201,7 +230,7 @@ enum rs_err rs_admin_config_patch(struct rs_ctx *ctx, const struct rs_req *req,
     struct rs_config *cfg = NULL;
     enum rs_err e = rs_admin_read_json(ctx, req, resp, true, &body);
     if (!e)
-        e = change_config(ctx, resp, patch_from_body, body, &cfg, &restart);
+        e = change_config(ctx, req, resp, patch_from_body, body, &cfg, &restart);
     if (!e && cfg) {
         json_t *o = rs_config_to_json(cfg);
         if (o && restart)
@@ -262,8 +291,8 @@ static enum rs_err patch_flags(struct rs_ctx *ctx, const struct rs_config *cur, 
     return *patch_out ? RS_OK : RS_ERR_NOMEM;
 }
 
-static enum rs_err feature_set(struct rs_ctx *ctx, struct rs_resp *resp, const char *name,
-                               bool on)
+static enum rs_err feature_set(struct rs_ctx *ctx, const struct rs_req *req,
+                               struct rs_resp *resp, const char *name, bool on)
 {
     int f = rs_feature_parse(name);
     if (f < 0)
@@ -271,7 +300,7 @@ static enum rs_err feature_set(struct rs_ctx *ctx, struct rs_resp *resp, const c
     struct flag_change fc = {(enum rs_feature)f, on};
     struct rs_config *cfg = NULL;
     json_t *restart = NULL;
-    enum rs_err e = change_config(ctx, resp, patch_flags, &fc, &cfg, &restart);
+    enum rs_err e = change_config(ctx, req, resp, patch_flags, &fc, &cfg, &restart);
     if (!e && cfg)
         e = rs_admin_reply(resp, 200, features_json(cfg));
     rs_config_release(cfg);
@@ -282,13 +311,11 @@ static enum rs_err feature_set(struct rs_ctx *ctx, struct rs_resp *resp, const c
 enum rs_err rs_admin_feature_enable(struct rs_ctx *ctx, const struct rs_req *req,
                                     struct rs_resp *resp, const char *name)
 {
-    (void)req;
-    return feature_set(ctx, resp, name, true);
+    return feature_set(ctx, req, resp, name, true);
 }
 
 enum rs_err rs_admin_feature_disable(struct rs_ctx *ctx, const struct rs_req *req,
                                      struct rs_resp *resp, const char *name)
 {
-    (void)req;
-    return feature_set(ctx, resp, name, false);
+    return feature_set(ctx, req, resp, name, false);
 }

@@ -35,7 +35,8 @@ static void cred_one(const char *name, int64_t created_at, void *arg)
 }
 
 /* Stores the digest of a new credential called name and answers 201 with it. */
-static enum rs_err issue(struct rs_ctx *ctx, struct rs_resp *resp, const char *name)
+static enum rs_err issue(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp,
+                         const char *name)
 {
     char cred[RS_TOKEN_STRLEN];
     unsigned char d[RS_HASH_LEN];
@@ -46,7 +47,7 @@ static enum rs_err issue(struct rs_ctx *ctx, struct rs_resp *resp, const char *n
         e = rs_admin_fail(ctx, resp, e);
     } else {
         json_t *detail = json_pack("{s:s}", "name", name);
-        rs_admin_audit(ctx, "admin_credential_create", NULL, "ok", detail);
+        rs_admin_audit(ctx, req, "admin_credential_create", NULL, "ok", detail);
         json_decref(detail);
         e = rs_admin_reply(resp, 201, json_pack("{s:s,s:s}", "name", name, "credential", cred));
     }
@@ -74,7 +75,7 @@ enum rs_err rs_admin_credential_create(struct rs_ctx *ctx, const struct rs_req *
                            "an admin credential with this name exists");
         resp->status = 409;
     } else {
-        e = issue(ctx, resp, name);
+        e = issue(ctx, req, resp, name);
     }
     json_decref(body);
     return e;
@@ -116,7 +117,7 @@ enum rs_err rs_admin_credential_delete(struct rs_ctx *ctx, const struct rs_req *
     if (e)
         return rs_admin_fail(ctx, resp, e);
     json_t *detail = json_pack("{s:s,s:s}", "name", name, "by", mine);
-    rs_admin_audit(ctx, "admin_credential_delete", NULL, "ok", detail);
+    rs_admin_audit(ctx, req, "admin_credential_delete", NULL, "ok", detail);
     json_decref(detail);
     return rs_admin_no_content(resp);
 }

@@ -16,7 +16,7 @@ rs_admin_fn rs_admin_client_create, rs_admin_client_list, rs_admin_client_show,
     rs_admin_client_delete, rs_admin_client_revoke;
 rs_admin_fn rs_admin_user_create, rs_admin_user_list, rs_admin_user_show, rs_admin_user_delete;
 rs_admin_fn rs_admin_audit_list;
-rs_admin_fn rs_admin_config_get, rs_admin_config_patch;
+rs_admin_fn rs_admin_config_get, rs_admin_config_patch, rs_admin_config_properties;
 rs_admin_fn rs_admin_feature_list, rs_admin_feature_enable, rs_admin_feature_disable;
 rs_admin_fn rs_admin_revocation_create;
 rs_admin_fn rs_admin_token_list;
@@ -39,8 +39,8 @@ enum rs_err rs_admin_read_json(struct rs_ctx *ctx, const struct rs_req *req, str
                                bool merge_patch, json_t **obj_out /* OUT */);
 /* Writes an audit record; detail (may be NULL) is borrowed. A failure is logged, not returned:
  * the change it describes has already committed. */
-void rs_admin_audit(struct rs_ctx *ctx, const char *event, const char *client_id,
-                    const char *outcome, json_t *detail);
+void rs_admin_audit(struct rs_ctx *ctx, const struct rs_req *req, const char *event,
+                    const char *client_id, const char *outcome, json_t *detail);
 /* The name of the admin credential the request presents. NOT_FOUND when it has none or an
  * unknown one; RS_ERR_STORE. */
 enum rs_err rs_admin_caller(struct rs_ctx *ctx, const struct rs_req *req,

@@ -67,7 +67,7 @@ enum rs_err rs_admin_user_create(struct rs_ctx *ctx, const struct rs_req *req,
     } else {
         e = rs_admin_reply(resp, 201, user_json(&u));
         json_t *detail = json_pack("{s:s,s:s}", "username", u.username, "sub", u.sub);
-        rs_admin_audit(ctx, "admin_user_create", NULL, "ok", detail);
+        rs_admin_audit(ctx, req, "admin_user_create", NULL, "ok", detail);
         json_decref(detail);
     }
 out:
@@ -133,7 +133,7 @@ enum rs_err rs_admin_user_delete(struct rs_ctx *ctx, const struct rs_req *req,
     if (e)
         return user_failure(ctx, resp, e);
     json_t *detail = json_pack("{s:s}", "username", username);
-    rs_admin_audit(ctx, "admin_user_delete", NULL, "ok", detail);
+    rs_admin_audit(ctx, req, "admin_user_delete", NULL, "ok", detail);
     json_decref(detail);
     return rs_admin_no_content(resp);
 }

@@ -149,7 +149,7 @@ test('client revoke: every grant of the client is revoked and audited', async ()
   assert.equal(a.status, 200);
   assert.equal(a.json.events.length, 1);
   assert.equal(a.json.events[0].client_id, c.client_id);
-  assert.deepEqual(a.json.events[0].detail, { grants: 2, tokens: 2 });
+  assert.deepEqual(a.json.events[0].detail, { grants: 2, tokens: 2, by: 'initial' });
 
   assert.equal((await server.admin('POST', '/clients/no-such-client/revoke')).status, 404);
 });
@@ -231,8 +231,10 @@ test('PATCH config: accessTokenLifetime applies at once, is audited and survives
 
   const a = await server.admin('GET', '/audit?event=config_change');
   assert.equal(a.status, 200);
-  const change = a.json.events.flatMap((e) => e.detail.changes).find((x) => x.name === 'accessTokenLifetime');
+  const ev = a.json.events.find((e) => e.detail.changes.some((x) => x.name === 'accessTokenLifetime'));
+  const change = ev.detail.changes.find((x) => x.name === 'accessTokenLifetime');
   assert.deepEqual(change, { name: 'accessTokenLifetime', from: 300, to: 120 });
+  assert.equal(ev.detail.by, 'initial', 'the record says which admin credential made the change');
 
   await server.stop();
   await server.start();
@@ -300,4 +302,24 @@ test('audit: filters and limit, newest first', async () => {
     assert.equal(r.status, 400, q);
     assert.equal(r.json.error, 'invalid_request');
   }
+});
+
+test('GET /admin/config/properties: every property with type, default, description, restart flag and value', async () => {
+  const cfg = (await server.admin('GET', '/config')).json;
+  const r = await server.admin('GET', '/config/properties');
+  assert.equal(r.status, 200);
+  const props = r.json.properties;
+  assert.deepEqual(props.map((p) => p.name).sort(), Object.keys(cfg).sort());
+  for (const p of props) {
+    assert.ok(['string', 'integer', 'boolean', 'array of strings'].includes(p.type), p.name);
+    assert.ok(p.description.length > 10, p.name);
+    assert.equal(typeof p.restart_required, 'boolean');
+    assert.deepEqual(p.value, cfg[p.name], p.name);
+    assert.ok('default' in p);
+  }
+  const at = props.find((p) => p.name === 'accessTokenLifetime');
+  assert.equal(at.default, 300);
+  assert.equal(at.minimum, 1);
+  assert.equal(props.find((p) => p.name === 'listen').restart_required, true);
+  assert.deepEqual(props.find((p) => p.name === 'featureFlags').default, []);
 });

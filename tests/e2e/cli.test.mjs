@@ -138,6 +138,13 @@ test('config get / set, including refused values', async () => {
   r = cli(['config', 'get']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^accessTokenLifetime\s+300$/m);
+
+  r = cli(['config', 'describe', 'accessTokenLifetime']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^accessTokenLifetime\s+integer\s+300\s+no\s+Access token lifetime in seconds$/m);
+  r = cli(['--json', 'config', 'describe', 'listen']);
+  assert.equal(JSON.parse(r.stdout).restart_required, true);
+  assertOneErrorLine(cli(['config', 'describe', 'noSuchThing']), /noSuchThing/);
 });
 
 test('feature disable / enable', async () => {

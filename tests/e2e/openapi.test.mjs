@@ -670,6 +670,9 @@ describe('live responses match docs/openapi.yaml', () => {
 
   test('admin API: config GET and PATCH (restart_required, errors, 413, 503)', async () => {
     const before = (await adminCall(200, 'GET', '/admin/config')).json;
+    assert.equal((await adminCall(200, 'GET', '/admin/config/properties')).json.properties.length, Object.keys(before).length);
+    await expect(401, 'GET', '/admin/config/properties');
+    await expect(405, 'POST', '/admin/config/properties', { auth: `Bearer ${server.adminToken}` });
     let r = await adminCall(200, 'PATCH', '/admin/config', { json: { workerThreads: 2 } });
     assert.deepEqual(r.json.restart_required, ['workerThreads']);
     r = await adminCall(200, 'PATCH', '/admin/config', { json: { workerThreads: null }, type: 'application/merge-patch+json' });

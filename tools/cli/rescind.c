@@ -79,6 +79,7 @@ static const char usage_audit[] =
 static const char usage_config[] =
     "usage: rescind config get [NAME]\n"
     "       rescind config set NAME VALUE\n"
+    "       rescind config describe [NAME]   type, default, range and meaning of properties\n"
     "\n"
     "  VALUE is used as JSON when it parses as JSON (120, true, [\"a\"], null), else as a string.\n"
     "  null resets the property to its default. Changes apply at once and survive restarts.\n";
@@ -691,6 +692,46 @@ static int config_get(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+static int config_describe(struct cli *c, int argc, char **argv)
+{
+    static const char *const headers[] = {"PROPERTY", "TYPE", "DEFAULT", "RESTART", "DESCRIPTION"};
+    json_t *out = NULL, *p, *rows;
+    size_t i;
+    bool found = false;
+    if (argc > 1)
+        return usage_error(usage_config, "unexpected argument '%s'", argv[1]);
+    int rc = call(c, "GET", "/config/properties", NULL, &out);
+    if (rc)
+        return rc;
+    rows = json_array();
+    json_array_foreach(json_object_get(out, "properties"), i, p) {
+        if (argc && strcmp(str(json_object_get(p, "name")), argv[0]))
+            continue;
+        found = true;
+        if (c->json) {
+            print_json(p);
+            continue;
+        }
+        char *def = cell(json_object_get(p, "default"));
+        json_array_append_new(rows, json_pack("[s,s,s,s,s]", str(json_object_get(p, "name")),
+                                              str(json_object_get(p, "type")), def ? def : "",
+                                              json_is_true(json_object_get(p, "restart_required"))
+                                                  ? "yes"
+                                                  : "no",
+                                              str(json_object_get(p, "description"))));
+        free(def);
+    }
+    if (!found && argc) {
+        fprintf(stderr, "rescind: no such property: %s\n", argv[0]);
+        rc = EXIT_REFUSED;
+    } else if (!c->json) {
+        print_table(headers, 5, rows);
+    }
+    json_decref(rows);
+    json_decref(out);
+    return rc;
+}
+
 static int config_set(struct cli *c, int argc, char **argv)
 {
     if (argc != 2)
@@ -730,6 +771,8 @@ static int cmd_config(struct cli *c, int argc, char **argv)
         return config_get(c, argc - 1, argv + 1);
     if (!strcmp(argv[0], "set"))
         return config_set(c, argc - 1, argv + 1);
+    if (!strcmp(argv[0], "describe"))
+        return config_describe(c, argc - 1, argv + 1);
     return usage_error(usage_config, "config: unknown subcommand '%s'", argv[0]);
 }
 
