@@ -122,10 +122,33 @@ struct client_cache {
     struct rs_client c[CLIENT_CACHE];
 };
 
+/* Per-thread cache of access and refresh token rows: a resource server introspects the same
+ * token many times. Entries are valid while the store's token generation is unchanged; the
+ * writer bumps it after every commit that changed an existing row (revocation, rotation,
+ * deletion), before anyone is told of that commit, so a revoked token is never served from a
+ * cache after its revocation was acknowledged. Direct-mapped by the first byte of the digest. */
+#define TOKEN_CACHE 64
+struct token_entry {
+    bool used;
+    unsigned char hash[RS_HASH_LEN];
+    enum rs_token_type type;
+    enum rs_token_state state;
+    char grant_id[RS_GRANT_ID_LEN + 1];
+    char client_id[RS_ID_MAX + 1];
+    char sub[RS_ID_MAX + 1];
+    char *scope;
+    int64_t iat, exp, auth_time;
+};
+struct token_cache {
+    uint64_t gen;
+    struct token_entry e[TOKEN_CACHE];
+};
+
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT];
     struct client_cache *clients; /* readers only */
+    struct token_cache *tokens;   /* readers only */
     sqlite3_stmt *sp[3];          /* writer only: SAVEPOINT, ROLLBACK TO, RELEASE */
     struct rs_store *owner;
     uint64_t owner_id; /* the store's unique id: a new store at a recycled address is not ours */
@@ -142,6 +165,7 @@ struct job {
     bool done;
     bool detached; /* nobody waits: the writer frees it (and its arg) after the commit */
     bool single;   /* one statement: needs no savepoint of its own */
+    bool inserts_only; /* adds rows, changes none: cached token rows stay valid */
     rs_store_done_fn *done_cb; /* detached jobs: told the result after the commit */
     void *done_arg;
     pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
@@ -159,12 +183,14 @@ struct rs_store {
     pthread_cond_t work_cv, done_cv;
     pthread_cond_t ckpt_cv; /* wakes the checkpointer early at close */
     struct job *queue_head, *queue_tail;
+    unsigned urgent; /* queued jobs whose caller (or client) waits for the commit */
     bool stopping;
     atomic_bool fail_commits;
     pthread_mutex_t readers_lock;
     struct conn *readers;
     atomic_uint_fast64_t commits, commit_us, batched, failures;
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
+    atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
 };
 
 static _Thread_local struct conn *tl_reader;
@@ -203,6 +229,8 @@ void rs_user_clear(struct rs_user *u)
 
 /* ---------- connection helpers ---------- */
 static void cache_flush(struct client_cache *cc, uint64_t gen);
+struct token_cache;
+static void token_cache_clear(struct token_cache *tc, uint64_t gen);
 static void log_sqlite(const char *what, sqlite3 *db)
 {
     RS_LOG_ERROR("store_error", "op", what, "sqlite", db ? sqlite3_errmsg(db) : "no connection",
@@ -231,6 +259,11 @@ static void done(sqlite3_stmt *st)
 
 static void conn_close(struct conn *c)
 {
+    if (c->tokens) {
+        token_cache_clear(c->tokens, 0);
+        free(c->tokens);
+        c->tokens = NULL;
+    }
     if (c->clients) {
         cache_flush(c->clients, 0);
         free(c->clients);
@@ -290,6 +323,7 @@ static struct conn *reader(struct rs_store *s)
     c->owner = s;
     c->owner_id = s->id;
     c->clients = calloc(1, sizeof *c->clients); /* no cache if this fails: still correct */
+    c->tokens = calloc(1, sizeof *c->tokens);
     pthread_mutex_lock(&s->readers_lock);
     c->next = s->readers;
     s->readers = c;
@@ -320,8 +354,23 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->lock);
         while (!s->queue_head && !s->stopping)
             pthread_cond_wait(&s->work_cv, &s->lock);
+        if (!s->urgent && !s->stopping) {
+            /* Only records nobody waits for (audit of requests that changed nothing): let them
+             * gather for up to 2 ms, so they share an fsync, unless a waited-for write comes. */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 2000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!s->urgent && !s->stopping &&
+                   pthread_cond_timedwait(&s->work_cv, &s->lock, &until) == 0)
+                ;
+        }
         struct job *batch = s->queue_head;
         s->queue_head = s->queue_tail = NULL;
+        s->urgent = 0;
         bool stop = s->stopping && !batch;
         pthread_mutex_unlock(&s->lock);
         if (stop)
@@ -356,6 +405,14 @@ static void *writer_main(void *arg)
                 ok = false;
             else
                 ok = exec(s->writer.db, "COMMIT") == RS_OK;
+            if (ok) {
+                /* before any caller learns of this commit: cached token rows are stale now */
+                for (struct job *j = batch; j; j = j->next)
+                    if (j->kept && !j->inserts_only) {
+                        atomic_fetch_add_explicit(&s->token_gen, 1, memory_order_release);
+                        break;
+                    }
+            }
             if (!ok) {
                 sqlite3_exec(s->writer.db, "ROLLBACK", NULL, NULL, NULL);
                 atomic_fetch_add(&s->failures, 1);
@@ -438,9 +495,9 @@ static void *checkpointer_main(void *arg)
 }
 
 /* Runs fn in the writer's next batch; returns after the batch committed (or failed). */
-static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
+static enum rs_err run_write_job(struct rs_store *s, job_fn *fn, void *arg, bool inserts_only)
 {
-    struct job j = {.fn = fn, .arg = arg};
+    struct job j = {.fn = fn, .arg = arg, .inserts_only = inserts_only};
     pthread_cond_init(&j.cv, NULL);
     pthread_mutex_lock(&s->lock);
     if (s->queue_tail)
@@ -448,6 +505,7 @@ static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
     else
         s->queue_head = &j;
     s->queue_tail = &j;
+    s->urgent++;
     pthread_cond_signal(&s->work_cv);
     while (!j.done)
         pthread_cond_wait(&j.cv, &s->lock);
@@ -456,18 +514,27 @@ static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
     return j.result;
 }
 
+static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
+{
+    return run_write_job(s, fn, arg, false);
+}
+
 /* Queues a detached job (heap job, heap arg: both freed by the writer) and returns at once. */
 static void submit(struct rs_store *s, struct job *j)
 {
     j->detached = true;
     pthread_mutex_lock(&s->lock);
     j->next = NULL;
+    bool was_empty = !s->queue_head;
     if (s->queue_tail)
         s->queue_tail->next = j;
     else
         s->queue_head = j;
     s->queue_tail = j;
-    pthread_cond_signal(&s->work_cv);
+    if (j->done_cb)
+        s->urgent++;
+    if (was_empty || j->done_cb)
+        pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -817,7 +884,7 @@ static enum rs_err job_tokens_put(struct conn *w, void *arg, bool *keep)
 enum rs_err rs_store_tokens_put(struct rs_store *s, const struct rs_token *toks, size_t n)
 {
     struct tokens_put_arg a = {toks, n};
-    return run_write(s, job_tokens_put, &a);
+    return run_write_job(s, job_tokens_put, &a, true);
 }
 
 static enum rs_err get_token(struct conn *c, const unsigned char hash[RS_HASH_LEN],
@@ -841,11 +908,74 @@ static enum rs_err get_token(struct conn *c, const unsigned char hash[RS_HASH_LE
     return e;
 }
 
+static void token_cache_clear(struct token_cache *tc, uint64_t gen)
+{
+    for (unsigned i = 0; i < TOKEN_CACHE; i++) {
+        free(tc->e[i].scope);
+        tc->e[i].scope = NULL;
+        tc->e[i].used = false;
+    }
+    tc->gen = gen;
+}
+
+static bool token_cache_get(struct token_cache *tc, const unsigned char hash[RS_HASH_LEN],
+                            struct rs_token *out)
+{
+    struct token_entry *e = &tc->e[hash[0] % TOKEN_CACHE];
+    if (!e->used || memcmp(e->hash, hash, RS_HASH_LEN) != 0)
+        return false;
+    memcpy(out->hash, e->hash, RS_HASH_LEN);
+    out->type = e->type;
+    out->state = e->state;
+    memcpy(out->grant_id, e->grant_id, sizeof out->grant_id);
+    memcpy(out->client_id, e->client_id, sizeof out->client_id);
+    memcpy(out->sub, e->sub, sizeof out->sub);
+    snprintf(out->scope, sizeof out->scope, "%s", e->scope);
+    out->iat = e->iat;
+    out->exp = e->exp;
+    out->auth_time = e->auth_time;
+    out->nonce[0] = out->redirect_uri[0] = out->code_challenge[0] = '\0';
+    return true;
+}
+
+static void token_cache_put(struct token_cache *tc, const struct rs_token *t)
+{
+    struct token_entry *e = &tc->e[t->hash[0] % TOKEN_CACHE];
+    char *scope = strdup(t->scope);
+    if (!scope)
+        return; /* not cached: still correct */
+    free(e->scope);
+    e->used = true;
+    memcpy(e->hash, t->hash, RS_HASH_LEN);
+    e->type = t->type;
+    e->state = t->state;
+    memcpy(e->grant_id, t->grant_id, sizeof e->grant_id);
+    memcpy(e->client_id, t->client_id, sizeof e->client_id);
+    memcpy(e->sub, t->sub, sizeof e->sub);
+    e->scope = scope;
+    e->iat = t->iat;
+    e->exp = t->exp;
+    e->auth_time = t->auth_time;
+}
+
 enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
                                struct rs_token *out)
 {
     struct conn *c = reader(s);
-    return c ? get_token(c, hash, out) : RS_ERR_STORE;
+    if (!c)
+        return RS_ERR_STORE;
+    /* the generation is read before the row (see token_cache) */
+    uint64_t gen = atomic_load_explicit(&s->token_gen, memory_order_acquire);
+    struct token_cache *tc = c->tokens;
+    if (tc && tc->gen != gen)
+        token_cache_clear(tc, gen);
+    if (tc && token_cache_get(tc, hash, out))
+        return RS_OK;
+    enum rs_err e = get_token(c, hash, out);
+    /* only access and refresh tokens: codes and ID tokens are not looked up repeatedly */
+    if (!e && tc && (out->type == RS_TOK_ACCESS || out->type == RS_TOK_REFRESH))
+        token_cache_put(tc, out);
+    return e;
 }
 
 struct exchange_arg {
@@ -1407,7 +1537,7 @@ enum rs_err rs_store_audit_put(struct rs_store *s, const char *event, const char
                                const char *outcome, const char *detail_json)
 {
     struct audit_arg a = {event, client_id, outcome, detail_json};
-    return run_write(s, job_audit_put, &a);
+    return run_write_job(s, job_audit_put, &a, true);
 }
 
 enum rs_err rs_store_audit_list(struct rs_store *s, const struct rs_audit_filter *f,
@@ -1648,6 +1778,7 @@ void rs_store_audit_put_async(struct rs_store *s, const char *event, const char 
     j->fn = job_audit_async;
     j->arg = a;
     j->single = true;
+    j->inserts_only = true;
     submit(s, j);
 }
 
@@ -1903,6 +2034,7 @@ enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token 
     a->put.toks = a->rows;
     a->put.n = n;
     j->fn = job_tokens_put_async;
+    j->inserts_only = true;
     j->arg = a;
     j->done_cb = done_fn;
     j->done_arg = arg;
