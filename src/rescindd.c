@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* every file of the data folder (database, WAL, keys) is readable by this user only */
+    umask(077);
     if (sodium_init() < 0) {
         fprintf(stderr, "rescindd: libsodium failed to initialise\n");
         return 1;

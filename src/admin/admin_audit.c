@@ -3,6 +3,7 @@
 #include "admin/admin_int.h"
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define AUDIT_DEFAULT_LIMIT 100
@@ -41,15 +42,34 @@ struct audit_acc {
     bool nomem;
 };
 
+/* A JSON string of s with every byte that is not printable ASCII shown as '?': rows written
+ * by older versions (or by hand) must not make the whole listing fail. */
+static json_t *safe_string(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *copy = strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 static void audit_one(const struct rs_audit *a, void *arg)
 {
     struct audit_acc *acc = arg;
     json_t *detail = json_loads(a->detail ? a->detail : "{}", JSON_DECODE_ANY, NULL);
     if (!detail) /* written by us as JSON, so this only happens to hand-edited rows */
-        detail = json_string(a->detail ? a->detail : "");
-    json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o}", "id", (json_int_t)a->id, "time",
-                          (json_int_t)a->time, "event", a->event, "client_id", a->client_id,
-                          "outcome", a->outcome, "detail", detail);
+        detail = safe_string(a->detail ? a->detail : "");
+    json_t *o = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)a->id, "time",
+                          (json_int_t)a->time, "event", safe_string(a->event), "client_id",
+                          safe_string(a->client_id), "outcome", safe_string(a->outcome), "detail",
+                          detail);
     if (json_array_append_new(acc->arr, o))
         acc->nomem = true;
 }

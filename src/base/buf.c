@@ -67,6 +67,36 @@ enum rs_err rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
     return RS_OK;
 }
 
+size_t rs_utf8_seq_len(const unsigned char *p)
+{
+    size_t n;
+    unsigned cp;
+    if (*p < 0x80)
+        return 1;
+    if ((*p & 0xe0) == 0xc0) {
+        n = 2;
+        cp = *p & 0x1f;
+    } else if ((*p & 0xf0) == 0xe0) {
+        n = 3;
+        cp = *p & 0x0f;
+    } else if ((*p & 0xf8) == 0xf0) {
+        n = 4;
+        cp = *p & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0; /* also stops at the terminating NUL */
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    /* no overlong forms, no surrogates, nothing past U+10FFFF */
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return n;
+}
+
 enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -80,7 +110,13 @@ enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s)
         case '\r': e = rs_buf_append(b, "\\r", 2); break;
         case '\t': e = rs_buf_append(b, "\\t", 2); break;
         default:
-            if (*p < 0x20) {
+            size_t u = *p >= 0x80 ? rs_utf8_seq_len(p) : 0;
+            if (u) {
+                e = rs_buf_append(b, p, u); /* a valid UTF-8 sequence passes as it is */
+                p += u - 1;
+            } else if (*p >= 0x80) {
+                e = rs_buf_append(b, "\\ufffd", 6); /* not UTF-8: the replacement character */
+            } else if (*p < 0x20) {
                 memcpy(esc, "\\u00", 4);
                 esc[4] = hex[*p >> 4];
                 esc[5] = hex[*p & 15];

@@ -19,10 +19,13 @@ enum rs_err rs_buf_append(struct rs_buf *b, const void *data, size_t len);
 enum rs_err rs_buf_puts(struct rs_buf *b, const char *s);
 enum rs_err rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends s with JSON string escaping (no surrounding quotes). */
+/* Appends s with JSON string escaping (no surrounding quotes). Valid UTF-8 passes; a byte that
+ * is not part of a valid UTF-8 sequence becomes \ufffd, so the result is always valid JSON. */
 enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s);
 /* Takes ownership of the bytes away from the buffer; caller frees with free(). */
 char *rs_buf_steal(struct rs_buf *b);
+/* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 when the bytes are not UTF-8. */
+size_t rs_utf8_seq_len(const unsigned char *p);
 void rs_buf_free(struct rs_buf *b);
 
 #endif

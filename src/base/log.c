@@ -1,6 +1,7 @@
 /* log.c - see log.h. The line is built in a stack buffer (truncated at 4 KiB) to keep the hot
  * path free of allocation; the time is formatted from a coarse clock. */
 #include "base/log.h"
+#include "base/buf.h"
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,6 +45,12 @@ static void put_esc(struct line *l, const char *s)
         if (*p == '"' || *p == '\\') {
             char e[2] = {'\\', (char)*p};
             put(l, e, 2);
+        } else if (*p >= 0x80 && rs_utf8_seq_len(p)) {
+            size_t u = rs_utf8_seq_len(p);
+            put(l, (const char *)p, u);
+            p += u - 1;
+        } else if (*p >= 0x80) {
+            put(l, "\\ufffd", 6); /* not UTF-8: the line stays valid JSON */
         } else if (*p < 0x20) {
             char e[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
             put(l, e, 6);

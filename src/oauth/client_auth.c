@@ -43,27 +43,30 @@ static bool parse_basic(const char *h, struct presented *p)
     size_t len = 0;
     while (*h == ' ')
         h++;
+    bool ok = false;
     if (sodium_base642bin(raw, sizeof raw - 1, h, strlen(h), " ", &len, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0)
-        return false;
+        goto out;
     raw[len] = '\0';
     if (memchr(raw, '\0', len))
-        return false;
+        goto out;
     char *colon = strchr((char *)raw, ':');
     if (!colon)
-        return false;
+        goto out;
     *colon = '\0';
     if (strlen((char *)raw) > RS_ID_MAX || strlen(colon + 1) >= sizeof p->secret)
-        return false;
+        goto out;
     snprintf(p->client_id, sizeof p->client_id, "%.*s", RS_ID_MAX, (char *)raw);
     snprintf(p->secret, sizeof p->secret, "%.*s", (int)sizeof p->secret - 1, colon + 1);
-    sodium_memzero(raw, sizeof raw);
     if (!pct_decode(p->client_id) || !pct_decode(p->secret))
-        return false;
+        goto out;
     p->has_secret = true;
     p->basic = true;
     p->method = "client_secret_basic";
-    return true;
+    ok = true;
+out:
+    sodium_memzero(raw, sizeof raw); /* it held the secret */
+    return ok;
 }
 
 static enum rs_err fail(struct rs_ctx *ctx, struct rs_resp *resp, const struct presented *p,
@@ -78,8 +81,13 @@ static enum rs_err fail(struct rs_ctx *ctx, struct rs_resp *resp, const struct p
      * WWW-Authenticate with the scheme it used. */
     if (p->basic)
         rs_resp_header(resp, "WWW-Authenticate", "Basic realm=\"rescind\"");
-    /* the claimed client, for the access log and audit: who was attempted, not who succeeded */
-    snprintf(resp->client_id, sizeof resp->client_id, "%.64s", p->client_id);
+    /* the claimed client, for the access log and audit: who was attempted, not who succeeded;
+     * only when it looks like a client_id, so attacker bytes never reach the audit trail */
+    resp->client_id[0] = '\0';
+    if (p->client_id[0] && strlen(p->client_id) <= RS_ID_MAX &&
+        strspn(p->client_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+            strlen(p->client_id))
+        snprintf(resp->client_id, sizeof resp->client_id, "%.64s", p->client_id);
     return RS_ERR_DENIED;
 }
 

@@ -12,18 +12,37 @@
 
 /* A redirect URI must be absolute, without fragment (RFC 6749 §3.1.2); plain http only for
  * loopback hosts (RFC 8252 §7.3); private-use schemes (with a dot) for native apps. */
+/* True when the port part at p (after a ':') is 1-5 digits followed by '/', '?' or the end. */
+static bool port_then_path(const char *p)
+{
+    size_t d = strspn(p, "0123456789");
+    return d >= 1 && d <= 5 && (p[d] == '\0' || p[d] == '/' || p[d] == '?');
+}
+
+/* A redirect URI must be absolute, without fragment (RFC 6749 §3.1.2) or user info; plain http
+ * only for loopback hosts (RFC 8252 §7.3: the host is exactly localhost, 127.0.0.1 or [::1]);
+ * private-use schemes (with a dot) for native apps. */
 static bool redirect_uri_ok(const char *u)
 {
     if (strlen(u) > 1000 || strchr(u, '#') || strchr(u, ' '))
         return false;
+    const char *sep = strstr(u, "://");
+    if (sep) {
+        /* no user info: "http://localhost:1@evil.example/" has the host evil.example */
+        size_t alen = strcspn(sep + 3, "/?");
+        if (memchr(sep + 3, '@', alen) || memchr(sep + 3, '\\', alen))
+            return false;
+    }
     if (strncmp(u, "https://", 8) == 0)
-        return u[8] && u[8] != '/';
+        return u[8] && u[8] != '/' && u[8] != ':';
     if (strncmp(u, "http://", 7) == 0) {
         const char *h = u + 7;
         static const char *const loop[] = {"localhost", "127.0.0.1", "[::1]"};
         for (size_t i = 0; i < 3; i++) {
             size_t n = strlen(loop[i]);
-            if (strncmp(h, loop[i], n) == 0 && (h[n] == ':' || h[n] == '/' || !h[n]))
+            if (strncmp(h, loop[i], n) == 0 &&
+                (h[n] == '\0' || h[n] == '/' || h[n] == '?' ||
+                 (h[n] == ':' && port_then_path(h + n + 1))))
                 return true;
         }
         return false;

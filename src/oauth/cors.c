@@ -33,6 +33,18 @@ static bool is_public(const struct rs_ctx *ctx, const struct rs_req *req)
            strcmp(req->path, ctx->cfg->ep_path[RS_EP_JWKS]) == 0;
 }
 
+/* The endpoints browser clients call cross-origin. The login page and the admin API are not
+ * among them: a page of another origin has no business reading them. */
+static bool cors_endpoint(const struct rs_ctx *ctx, const struct rs_req *req)
+{
+    static const enum rs_endpoint eps[] = {RS_EP_TOKEN, RS_EP_INTROSPECT, RS_EP_REVOKE,
+                                           RS_EP_USERINFO, RS_EP_REGISTER};
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
+        if (strcmp(req->path, ctx->cfg->ep_path[eps[i]]) == 0)
+            return true;
+    return false;
+}
+
 bool rs_cors_preflight(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
 {
     const char *origin = rs_req_header(req, "Origin");
@@ -41,8 +53,9 @@ bool rs_cors_preflight(struct rs_ctx *ctx, const struct rs_req *req, struct rs_r
     resp->status = 204;
     /* A preflight carries no credentials or body, so the client is not known yet: accept an
      * origin that some client registered; the actual response is checked against its client. */
-    bool ok = is_public(ctx, req) || in_config(ctx->cfg, origin) ||
-              rs_store_origin_registered(ctx->store, origin);
+    bool ok = is_public(ctx, req) ||
+              (cors_endpoint(ctx, req) &&
+               (in_config(ctx->cfg, origin) || rs_store_origin_registered(ctx->store, origin)));
     if (!ok)
         return true;
     rs_resp_header(resp, "Access-Control-Allow-Origin", is_public(ctx, req) ? "*" : origin);
@@ -62,7 +75,10 @@ void rs_cors_apply(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp 
         rs_resp_header(resp, "Access-Control-Allow-Origin", "*");
         return;
     }
-    const char *cid = resp->client_id[0] ? resp->client_id : rs_form_get(&req->query, "client_id");
+    if (!cors_endpoint(ctx, req))
+        return;
+    /* only the client the endpoint identified, never a client_id the request merely names */
+    const char *cid = resp->client_id;
     if (in_config(ctx->cfg, origin) || client_allows(ctx, cid, origin)) {
         rs_resp_header(resp, "Access-Control-Allow-Origin", origin);
         rs_resp_header(resp, "Vary", "Origin");

@@ -10,7 +10,7 @@
 #include <time.h>
 
 static void row(struct rs_mint *m, enum rs_token_type type, const char *token, int64_t now,
-                int64_t lifetime)
+                int64_t lifetime, const char *scope)
 {
     struct rs_token *t = &m->rows[m->row_count++];
     memset(t, 0, sizeof *t);
@@ -20,7 +20,7 @@ static void row(struct rs_mint *m, enum rs_token_type type, const char *token, i
     snprintf(t->grant_id, sizeof t->grant_id, "%s", m->grant_id_out);
     snprintf(t->client_id, sizeof t->client_id, "%s", m->client_id);
     snprintf(t->sub, sizeof t->sub, "%s", m->sub);
-    snprintf(t->scope, sizeof t->scope, "%s", m->scope);
+    snprintf(t->scope, sizeof t->scope, "%s", scope);
     t->iat = now;
     t->exp = now + lifetime;
     t->auth_time = m->auth_time;
@@ -45,10 +45,11 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
     else
         rs_grant_new_id(m->grant_id_out);
     rs_rand_token(m->access);
-    row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime);
+    row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime, m->scope);
     if (m->refresh) {
         rs_rand_token(m->refresh_token);
-        row(m, RS_TOK_REFRESH, m->refresh_token, now, cfg->refresh_token_lifetime);
+        row(m, RS_TOK_REFRESH, m->refresh_token, now, cfg->refresh_token_lifetime,
+            m->refresh_scope ? m->refresh_scope : m->scope);
     }
     if (m->id_token) {
         unsigned char h[RS_HASH_LEN];
@@ -68,7 +69,7 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
         json_decref(c);
         if (e)
             return e;
-        row(m, RS_TOK_ID, m->id_token_jwt, now, cfg->id_token_lifetime);
+        row(m, RS_TOK_ID, m->id_token_jwt, now, cfg->id_token_lifetime, m->scope);
     }
     return RS_OK;
 }

@@ -13,6 +13,8 @@ struct rs_mint {
     const char *client_id;
     const char *sub;          /* "" for client_credentials */
     const char *scope;
+    const char *refresh_scope; /* NULL: scope. A refresh that narrows the access token's scope
+                                * keeps the grant's scope on the new refresh token (RFC 6749 §6) */
     int64_t auth_time;
     const char *nonce;        /* for the ID token, may be "" */
     bool refresh;             /* also mint a refresh token */

@@ -6,6 +6,7 @@
  * dynamicRegistrationEnabled is true and the DYNAMIC_REGISTRATION feature is on.
  * Called by the router (routes.c). */
 #include "oauth/endpoints.h"
+#include "oauth/scope.h"
 #include "oauth/clients.h"
 #include "oauth/common.h"
 #include "oauth/errors.h"
@@ -93,6 +94,13 @@ static enum rs_err validate(struct rs_ctx *ctx, json_t *meta, struct rs_client *
     enum rs_oauth_err code;
     const char *why = NULL;
     enum rs_err e = rs_clients_from_metadata(meta, c, &code, &why);
+    if (!e && rs_scope_privileged(c->scope)) {
+        /* anyone may register: scopes that reach other clients' tokens are for the admin API */
+        why = "scope revoke_any_token, global_token_revocation and revoke_session can only be "
+              "granted by an administrator";
+        code = RS_OAUTH_INVALID_CLIENT_METADATA;
+        e = RS_ERR_INVALID;
+    }
     if (e == RS_ERR_INVALID)
         rs_oauth_error(resp, ctx->cfg, code, why, NULL);
     return e;

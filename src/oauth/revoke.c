@@ -196,14 +196,18 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         resp->defer = true; /* something to revoke: wait for the commit on a handler thread */
         goto out;
     }
-    char extra[160] = "";
-    if (hint && strlen(hint) < 64 && !strpbrk(hint, "\"\\"))
-        snprintf(extra, sizeof extra, "\"hint\":\"%s\",\"request_id\":\"%s\"", hint, req->request_id);
-    else
-        snprintf(extra, sizeof extra, "\"request_id\":\"%s\"", req->request_id);
-    r.audit_extra = extra;
+    struct rs_buf extra;
+    rs_buf_init(&extra, 0);
+    rs_buf_printf(&extra, "\"request_id\":\"%s\"", req->request_id);
+    if (hint && strlen(hint) < 64) {
+        rs_buf_puts(&extra, ",\"hint\":\"");
+        rs_buf_json_escape(&extra, hint);
+        rs_buf_puts(&extra, "\"");
+    }
+    r.audit_extra = extra.ptr ? extra.ptr : "";
     struct rs_revoke_result res;
     e = rs_store_revoke(ctx->store, &r, &res);
+    rs_buf_free(&extra);
     if (e == RS_ERR_DENIED) {
         e = refuse_foreign(ctx, &r, resp);
     } else if (e) {

@@ -41,3 +41,13 @@ enum rs_err rs_scope_resolve(const struct rs_client *c, const char *requested,
     snprintf(out, RS_SCOPE_MAX + 1, "%s", requested);
     return RS_OK;
 }
+
+bool rs_scope_privileged(const char *scope)
+{
+    static const char *const privileged[] = {"revoke_any_token", "global_token_revocation",
+                                             "revoke_session"};
+    for (size_t i = 0; i < sizeof privileged / sizeof privileged[0]; i++)
+        if (rs_list_has(scope, privileged[i]))
+            return true;
+    return false;
+}

@@ -7,6 +7,9 @@
 /* The scopes that exist out of the box; a client registered without scope may ask for them. */
 #define RS_SCOPE_STANDARD "openid profile email offline_access"
 
+/* Scopes that act on other clients' tokens or users' sessions (Janssen's privileged scopes).
+ * Only an administrator may give them to a client, never dynamic registration. */
+bool rs_scope_privileged(const char *scope);
 /* True for a syntactically valid space-separated scope list (may be empty). */
 bool rs_scope_valid(const char *scope);
 /* The scopes c may be granted. Borrowed from c or static. */

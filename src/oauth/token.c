@@ -25,6 +25,7 @@ struct exchange_check {
     /* copies that outlive the transaction (the mint points at them) */
     char sub[RS_ID_MAX + 1];
     char scope_buf[RS_SCOPE_MAX + 1];
+    char grant_scope[RS_SCOPE_MAX + 1];
 };
 
 /* Runs inside the store's exchange transaction: validates the presented code or refresh token
@@ -69,6 +70,8 @@ static enum rs_err exchange_check(const struct rs_token *old, void *arg, struct 
     m->client_id = x->client->client_id;
     m->sub = x->sub;
     m->scope = x->scope_buf;
+    snprintf(x->grant_scope, sizeof x->grant_scope, "%s", old->scope);
+    m->refresh_scope = x->grant_scope;
     m->auth_time = old->auth_time;
     m->nonce = old->type == RS_TOK_CODE ? old->nonce : "";
     m->refresh = rs_list_has(x->client->grant_types, "refresh_token");
@@ -158,9 +161,13 @@ static void cc_start(void *arg, rs_async_done_fn *done, void *done_arg)
     struct cc_async *a = arg;
     a->done = done;
     a->done_arg = done_arg;
-    a->result = rs_store_tokens_put_async(a->ctx.store, a->m.rows, a->m.row_count, cc_written, a);
-    if (a->result)
-        done(done_arg); /* nothing queued: answer the error at once */
+    /* once queued, a belongs to the completion (cc_written may already be running): never
+     * touch it again here */
+    enum rs_err e = rs_store_tokens_put_async(a->ctx.store, a->m.rows, a->m.row_count, cc_written, a);
+    if (e) {
+        a->result = e; /* nothing queued: answer the error at once */
+        done(done_arg);
+    }
 }
 
 static void cc_finish(void *arg, struct rs_resp *resp)

@@ -996,8 +996,9 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
     *keep = false;
     if (e)
         return e;
-    if (old.type != a->type || old.state == RS_TS_REVOKED || old.exp <= a->now)
+    if (old.type != a->type || old.state == RS_TS_REVOKED)
         return RS_ERR_NOT_FOUND;
+    /* reuse is checked before expiry: a used code replayed after it expired still revokes */
     if (old.state == RS_TS_USED) {
         /* reuse of a single-use token: the grant is compromised, revoke all of it */
         e = revoke_grant(w, old.grant_id, NULL);
@@ -1006,6 +1007,8 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
                     "type", rs_token_type_name(old.type), NULL);
         return e ? e : RS_ERR_CONFLICT;
     }
+    if (old.exp <= a->now)
+        return RS_ERR_NOT_FOUND;
     size_t n = 0;
     e = a->check(&old, a->check_arg, a->new_toks, a->n, &n);
     if (e)

@@ -1,0 +1,118 @@
+// Defects found in review, each kept fixed by a test: an acknowledged token that was never
+// stored, privilege through open registration, audit listing broken by hostile bytes, user
+// info in loopback redirect URIs, refresh narrowing the grant, CORS on admin, file modes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, basic } from './lib/server.mjs';
+import { discover, refresh, introspect } from './lib/oauth.mjs';
+import { codeFlow } from './lib/flow.mjs';
+
+let server, as;
+before(async () => {
+  server = await startServer({ config: { allowRevokeForOtherClients: true } });
+  as = await discover(server);
+});
+after(async () => server.cleanup());
+
+const register = (meta) => fetch(`${server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(meta) });
+
+test('a 200 from the token endpoint always means the token is stored (concurrent requests, store failing)', async () => {
+  const c = await server.createClient({ grant_types: ['client_credentials'] });
+  const rs = await server.createClient({ grant_types: ['client_credentials'] });
+  const pid = String(server.proc.pid);
+  execFileSync('prlimit', ['--pid', pid, '--fsize=1:unlimited']);
+  let answers;
+  try {
+    answers = await Promise.all(
+      Array.from({ length: 200 }, () => server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic(c.client_id, c.client_secret) } })),
+    );
+  } finally {
+    execFileSync('prlimit', ['--pid', pid, '--fsize=unlimited:unlimited']);
+  }
+  for (const r of answers) {
+    if (r.status === 200) {
+      // whatever was answered 200 must be a real, stored token
+      assert.equal((await introspect(as, rs, r.json.access_token)).active, true, 'a 200 token must exist');
+    } else {
+      assert.equal(r.status, 503);
+      assert.equal(r.json.error, 'temporarily_unavailable');
+    }
+  }
+  assert.ok(answers.filter((r) => r.status === 503).length > 0, 'the store really was failing');
+});
+
+test('open registration cannot grant itself privileged scopes', async () => {
+  for (const scope of ['revoke_any_token', 'read revoke_any_token', 'global_token_revocation', 'revoke_session']) {
+    const r = await register({ grant_types: ['client_credentials'], scope });
+    assert.equal(r.status, 400, scope);
+    assert.equal((await r.json()).error, 'invalid_client_metadata');
+  }
+  // the admin API still can
+  const c = await server.createClient({ grant_types: ['client_credentials'], scope: 'revoke_any_token' });
+  assert.equal(c.scope, 'revoke_any_token');
+});
+
+test('loopback redirect URIs: user info or a non-numeric port is refused', async () => {
+  for (const u of ['http://localhost:1@evil.example/cb', 'http://127.0.0.1@evil.example/', 'http://localhost:abc/cb', 'https://good@evil.example/cb', 'http://localhost.evil.example/cb']) {
+    const r = await register({ redirect_uris: [u] });
+    assert.equal(r.status, 400, u);
+    assert.equal((await r.json()).error, 'invalid_redirect_uri', u);
+  }
+  for (const u of ['http://localhost:8080/cb', 'http://127.0.0.1/cb', 'http://[::1]:9/cb?x=1', 'https://app.example/cb']) {
+    assert.equal((await register({ redirect_uris: [u] })).status, 201, u);
+  }
+});
+
+test('a refresh that narrows the scope keeps the grant scope on the new refresh token (RFC 6749 §6)', async () => {
+  await server.createUser('carol', 'a long password 123');
+  const c = await server.createClient({ redirect_uris: ['http://127.0.0.1:9/cb'], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile offline_access' });
+  const t = await codeFlow(as, c, { username: 'carol', password: 'a long password 123', scope: 'openid profile offline_access', redirectUri: 'http://127.0.0.1:9/cb' });
+  const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t.refresh_token, scope: 'openid' });
+  const r = await server.form('/token', params.toString(), { headers: { authorization: basic(c.client_id, c.client_secret) } });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.scope, 'openid');
+  const rs = await server.createClient({ grant_types: ['client_credentials'] });
+  assert.equal((await introspect(as, rs, r.json.refresh_token)).scope, 'openid profile offline_access');
+  const again = await refresh(as, c, r.json.refresh_token);
+  assert.equal(again.scope, 'openid profile offline_access');
+});
+
+test('hostile bytes in a failed login never break the audit listing', async () => {
+  await server.form('/revoke', { token: 'x' }, { headers: { authorization: 'Basic ' + Buffer.from([0x25, 0x46, 0x46, 0x3a, 0x78]).toString('base64') } });
+  await server.form('/revoke', { token: 'x', token_type_hint: 'a\u0001\u00ff"\\' }, { headers: { authorization: basic('demo-client', 'wrong') } });
+  const c = await server.createClient({ grant_types: ['client_credentials'] });
+  await server.form('/revoke', 'token=x&token_type_hint=%FF%FE%01', { headers: { authorization: basic(c.client_id, c.client_secret) } });
+  await new Promise((r) => setTimeout(r, 100));
+  const a = await server.admin('GET', '/audit?limit=50');
+  assert.equal(a.status, 200, a.text);
+  assert.ok(a.json.events.length >= 3);
+  const b = await server.admin('GET', '/audit?event=revoke&limit=50');
+  assert.equal(b.status, 200);
+  for (const line of server.stderr.trim().split('\n').filter((l) => l.startsWith('{'))) JSON.parse(line);
+});
+
+test('no CORS headers on the admin API or the login page, whatever client_id is named', async () => {
+  const origin = 'https://evil2.example';
+  const c = await server.createClient({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: ['https://evil2.example/cb'], authorized_origins: [origin] });
+  let r = await fetch(`${server.url}/admin/config?client_id=${c.client_id}`, { headers: { origin, authorization: `Bearer ${server.adminToken}` } });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('access-control-allow-origin'), null);
+  r = await fetch(`${server.url}/admin/config`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } });
+  assert.equal(r.headers.get('access-control-allow-origin'), null);
+  r = await fetch(`${server.url}/authorize?client_id=${c.client_id}&response_type=code`, { headers: { origin }, redirect: 'manual' });
+  assert.equal(r.headers.get('access-control-allow-origin'), null);
+  // the revocation endpoint still answers the registered origin of the authenticated client
+  r = await fetch(`${server.url}/revoke`, { method: 'POST', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=x&client_id=${c.client_id}` });
+  assert.equal(r.headers.get('access-control-allow-origin'), origin);
+});
+
+test('database, WAL and key files are readable by their owner only', async () => {
+  const files = readdirSync(server.dir).filter((f) => f.startsWith('rescind.db') || ['pepper', 'signing-key.jwk', 'admin-credential'].includes(f));
+  assert.ok(files.length >= 4);
+  for (const f of files) {
+    assert.equal(statSync(join(server.dir, f)).mode & 0o077, 0, `${f} is group/other accessible`);
+  }
+});
