@@ -147,7 +147,11 @@ row() {
         $(field "$name" timeout)))
     p99=$(awk -v u="$(field "$name" p99_us)" 'BEGIN {printf "%.2fms", u / 1000}')
     rps=$(awk -v r="$req" -v d="$dur" 'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
-    ratio=$(awk -v r="$rps" -v c="$CEIL_RPS" 'BEGIN {printf "%.3f", c ? r / c : 0}')
+    # the ratio is to the ceiling measured right before this scenario (this machine's speed
+    # drifts by tens of percent within minutes); the first ceiling row is only for reference
+    local base=${ADJ_RPS:-$CEIL_RPS}
+    ratio=$(awk -v r="$rps" -v c="$base" 'BEGIN {printf "%.3f", c ? r / c : 0}')
+    notes_info="ceiling before it: $base"
     ((non2xx > 0)) && notes+=("non-2xx: $non2xx")
     ((sock > 0)) && notes+=("socket errors: $sock")
     ((req == 0)) && notes+=("no requests completed")
@@ -164,10 +168,16 @@ row() {
     fi
     [[ $mark == FAIL ]] && FAILED=1
     local joined
-    joined=$(printf '%s; ' "${notes[@]}")
+    joined=$(printf '%s; ' "${notes[@]}" "$notes_info")
     joined=${joined%; }
     ROWS+=("$label|$rps|$p99|$ratio|$target|$mark|$joined")
     echo "bench: $label: $rps req/s, p99 $p99, ratio $ratio, $mark${joined:+ ($joined)}" >&2
+}
+
+# ceiling_adjacent NAME: the ceiling again, right before scenario NAME, into ADJ_RPS
+ceiling_adjacent() {
+    wrk_run "ceiling-$1" "$SECONDS_RUN" "$CEIL_URL/" ""
+    ADJ_RPS=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$TMP/ceiling-$1.txt")
 }
 
 # measure NAME URL SCRIPT: warm-up, then the measured run
@@ -195,6 +205,7 @@ ROWS+=("ceiling (bare MHD, GET /)|$CEIL_RPS|$CEIL_P99|1.000|-|$ceil_mark|${ceil_
 echo "bench: ceiling: $CEIL_RPS req/s, p99 $CEIL_P99" >&2
 
 # 2. client_credentials issuance
+ceiling_adjacent token
 measure token "$RS_URL/token" token.lua
 row token "client_credentials issuance" 0.3 ""
 TOKEN_RPS=$(awk -v r="$(field token requests)" -v d="$(field token duration_us)" \
@@ -205,11 +216,13 @@ BENCH_TOKEN=$(post /token grant_type=client_credentials |
     sed -nE 's/.*"access_token":"([^"]+)".*/\1/p') || die "cannot issue a token for introspection"
 [[ -n $BENCH_TOKEN ]] || die "no access_token in the /token answer"
 export BENCH_TOKEN
+ceiling_adjacent introspect
 measure introspect "$RS_URL/introspect" introspect.lua
 row introspect "introspection (live token)" 0.5 ""
 unset BENCH_TOKEN
 
 # 4. revoke of an unknown token
+ceiling_adjacent revoke_unknown
 measure revoke_unknown "$RS_URL/revoke" revoke_unknown.lua
 row revoke_unknown "revoke (unknown token)" 0.6 ""
 
@@ -240,6 +253,7 @@ if ((HAVE < NEED)); then
     echo "bench: only $HAVE of $NEED tokens could be issued" >&2
 fi
 # no warm-up here: it would spend tokens, and the unknown-token run just warmed /revoke
+ceiling_adjacent revoke_live
 wrk_run revoke_live "$SECONDS_RUN" "$RS_URL/revoke" revoke_live.lua
 exhausted=$(field revoke_live exhausted)
 note=""
@@ -258,6 +272,7 @@ grep -E '^BENCH_SLICE ' "$TMP/revoke_live.txt" | sed -E 's/.*first=([0-9]+) used
 REVOKED=$(wc -l <"$TMP/revoked.txt")
 if ((REVOKED >= THREADS)); then
     export BENCH_TOKENS=$TMP/revoked.txt
+    ceiling_adjacent introspect_revoked
     measure introspect_revoked "$RS_URL/introspect" introspect_revoked.lua
     still=$(field introspect_revoked still_active)
     note=""
