@@ -22,6 +22,7 @@ static const struct route routes[] = {
     {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, false},
     {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false},
     {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false},
+    {"global_revoke", RS_EP_GLOBAL_REVOKE, NULL, false, rs_global_revoke_handle, true},
     {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false},
     {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle, false},
     {"register", RS_EP_REGISTER, NULL, false, rs_register_handle, true},

@@ -32,6 +32,7 @@ enum rs_endpoint {
     RS_EP_USERINFO,
     RS_EP_JWKS,
     RS_EP_REGISTER,
+    RS_EP_GLOBAL_REVOKE,
     RS_EP_COUNT
 };
 

@@ -30,6 +30,9 @@ const struct rs_prop rs_props[] = {
     {"jwksUri", EP(RS_EP_JWKS), "\"\"", 0, 0, 0, "JWKS URL; empty means <issuer>/jwks"},
     {"registrationEndpoint", EP(RS_EP_REGISTER), "\"\"", 0, 0, 0,
      "Dynamic registration endpoint URL (RFC 7591); empty means <issuer>/register"},
+    {"globalTokenRevocationEndpoint", EP(RS_EP_GLOBAL_REVOKE), "\"\"", 0, 0, 0,
+     "Global token revocation URL (revoke every token of a user); empty means "
+     "<issuer>/global-token-revocation"},
     {"mtlsTokenRevocationEndpoint", S(mtls_token_revocation_endpoint), "\"\"", 0, 0, 0,
      "mTLS alias of the revocation endpoint, published in mtls_endpoint_aliases when set"},
     {"accessTokenLifetime", I(access_token_lifetime), "300", 1, 31536000, 0,

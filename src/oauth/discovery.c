@@ -54,6 +54,9 @@ enum rs_err rs_discovery_handle(struct rs_ctx *ctx, const struct rs_req *req,
                                 json_pack("{s:s}", "revocation_endpoint",
                                           c->mtls_token_revocation_endpoint));
     }
+    if (rs_feature_enabled(c, RS_FEATURE_GLOBAL_TOKEN_REVOCATION))
+        json_object_set_new(o, "global_token_revocation_endpoint",
+                            json_string(c->ep_url[RS_EP_GLOBAL_REVOKE]));
     if (c->dynamic_registration_enabled && rs_feature_enabled(c, RS_FEATURE_DYNAMIC_REGISTRATION))
         json_object_set_new(o, "registration_endpoint", json_string(c->ep_url[RS_EP_REGISTER]));
     json_object_set_new(o, "scopes_supported", rs_list_to_json(RS_SCOPE_STANDARD));

@@ -14,5 +14,6 @@ rs_handler_fn rs_authorize_handle;      /* authorize.c: GET shows login or redir
 rs_handler_fn rs_register_handle;       /* register.c: RFC 7591 */
 rs_handler_fn rs_register_manage_handle;/* register.c: RFC 7592, <registration path>/<client_id> */
 rs_handler_fn rs_revoke_handle;         /* revoke.c: RFC 7009 */
+rs_handler_fn rs_global_revoke_handle;  /* global_revoke.c: every token of one user */
 
 #endif

@@ -112,6 +112,10 @@ bool rs_store_origin_registered(struct rs_store *s, const char *origin);
 enum rs_err rs_store_user_put(struct rs_store *s, const struct rs_user *u); /* CONFLICT on username */
 enum rs_err rs_store_user_get_by_name(struct rs_store *s, const char *username, struct rs_user *out);
 enum rs_err rs_store_user_get_by_sub(struct rs_store *s, const char *sub, struct rs_user *out);
+enum rs_err rs_store_user_get_by_email(struct rs_store *s, const char *email, struct rs_user *out);
+/* Revokes every grant of the user and ends their login sessions, in one transaction. */
+enum rs_err rs_store_user_grants_revoke(struct rs_store *s, const char *sub, size_t *grants_out,
+                                        size_t *tokens_out);
 /* Deletes the user and revokes all their grants. NOT_FOUND. */
 enum rs_err rs_store_user_delete(struct rs_store *s, const char *username);
 typedef void rs_store_user_cb(const struct rs_user *u, void *arg);

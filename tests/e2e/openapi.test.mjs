@@ -15,7 +15,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { startServer, basic } from './lib/server.mjs';
 import { discover } from './lib/oauth.mjs';
-import { login, hiddenFields } from './lib/flow.mjs';
+import { login, hiddenFields, codeFlow } from './lib/flow.mjs';
 
 const SPEC_PATH = process.env.OPENAPI_SPEC || 'docs/openapi.yaml';
 const SPEC_ID = 'openapi.json';
@@ -425,6 +425,24 @@ describe('live responses match docs/openapi.yaml', () => {
     const r = await expect(200, 'POST', '/introspect', { form: { token: at }, auth: basicOf(cc) });
     assert.equal(r.json.active, true, 'the refused revocation changed nothing');
     await expect(200, 'POST', '/revoke', { form: { token: at }, auth: basicOf(cc) });
+  });
+
+  test('/global-token-revocation: 204, 400, 401, 403, 405, 413, 503', async () => {
+    const idp = await server.createClient({ grant_types: ['client_credentials'], scope: 'global_token_revocation' });
+    await server.createUser('dave', 'dave password 12');
+    await codeFlow(as, web, { username: 'dave', password: 'dave password 12', scope: 'openid', redirectUri: REDIRECT });
+    const body = { sub_id: { format: 'uid', id: 'dave' } };
+    // dave has a grant: revoking it needs a commit, which fails
+    const res = await withReadOnlyStore(() => send('POST', '/global-token-revocation', { json: body, auth: basicOf(idp) }));
+    assert.equal((await checkResponse('POST', '/global-token-revocation', res)).status, 503);
+    await expect(204, 'POST', '/global-token-revocation', { json: body, auth: basicOf(idp) });
+    await expect(204, 'POST', '/global-token-revocation', { json: { sub_id: { format: 'mail', id: 'nobody@example.com' } }, auth: basicOf(idp) });
+    await expect(400, 'POST', '/global-token-revocation', { json: { sub_id: { format: 'phone', id: '1' } }, auth: basicOf(idp) });
+    await expect(400, 'POST', '/global-token-revocation', { form: { x: 'y' }, auth: basicOf(idp) });
+    await expect(401, 'POST', '/global-token-revocation', { json: body, auth: basic(idp.client_id, 'wrong') });
+    await expect(403, 'POST', '/global-token-revocation', { json: body, auth: basicOf(cc) });
+    await expect(405, 'GET', '/global-token-revocation');
+    await expect(413, 'POST', '/global-token-revocation', { json: { x: 'y'.repeat(70000) }, auth: basicOf(idp) });
   });
 
   test('/revoke 503 with Retry-After when the store cannot commit', async () => {

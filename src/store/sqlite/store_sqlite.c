@@ -44,6 +44,8 @@ enum stmt_id {
     Q_USER_PUT,
     Q_USER_BY_NAME,
     Q_USER_BY_SUB,
+    Q_USER_BY_EMAIL,
+    Q_SESSIONS_OF_USER_DELETE,
     Q_USER_DELETE,
     Q_USER_LIST,
     Q_SESSION_PUT,
@@ -91,6 +93,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_USER_PUT] = "INSERT INTO users (" USER_COLS ") VALUES (?1,?2,?3,?4,?5,?6)",
     [Q_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE username = ?1",
     [Q_USER_BY_SUB] = "SELECT " USER_COLS " FROM users WHERE sub = ?1",
+    [Q_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1 AND email <> '' "
+                        "ORDER BY created_at LIMIT 1",
+    [Q_SESSIONS_OF_USER_DELETE] = "DELETE FROM sessions WHERE sub = ?1",
     [Q_USER_DELETE] = "DELETE FROM users WHERE sub = ?1",
     [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username",
     [Q_SESSION_PUT] = "INSERT INTO sessions (hash, sub, auth_time, exp) VALUES (?1,?2,?3,?4)",
@@ -1369,6 +1374,43 @@ enum rs_err rs_store_user_get_by_name(struct rs_store *s, const char *username, 
 enum rs_err rs_store_user_get_by_sub(struct rs_store *s, const char *sub, struct rs_user *out)
 {
     return user_get(s, Q_USER_BY_SUB, sub, out);
+}
+
+enum rs_err rs_store_user_get_by_email(struct rs_store *s, const char *email, struct rs_user *out)
+{
+    return user_get(s, Q_USER_BY_EMAIL, email, out);
+}
+
+struct user_revoke_arg {
+    const char *sub;
+    size_t grants, tokens;
+};
+
+static enum rs_err job_user_grants_revoke(struct conn *w, void *arg, bool *keep)
+{
+    struct user_revoke_arg *a = arg;
+    enum rs_err e = revoke_by(w, Q_USER_GRANTS, a->sub, &a->grants, &a->tokens);
+    sqlite3_stmt *st = e ? NULL : stmt(w, Q_SESSIONS_OF_USER_DELETE);
+    if (!e && !st)
+        e = RS_ERR_STORE;
+    if (!e) {
+        BIND_TEXT(st, 1, a->sub);
+        e = step_done(w, st);
+    }
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_user_grants_revoke(struct rs_store *s, const char *sub, size_t *grants_out,
+                                        size_t *tokens_out)
+{
+    struct user_revoke_arg a = {.sub = sub};
+    enum rs_err e = run_write(s, job_user_grants_revoke, &a);
+    if (grants_out)
+        *grants_out = e ? 0 : a.grants;
+    if (tokens_out)
+        *tokens_out = e ? 0 : a.tokens;
+    return e;
 }
 
 static enum rs_err job_user_delete(struct conn *w, void *arg, bool *keep)
