@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { startServer, basic } from './lib/server.mjs';
+import { startServer, basic, parsed } from './lib/server.mjs';
 import { oauth, discover, clientCredentials, introspect, insecure } from './lib/oauth.mjs';
 
 let server, as, observer;
@@ -29,14 +29,6 @@ async function register(meta, options = {}, on = as) {
   return c;
 }
 
-async function parsed(r) {
-  const text = await r.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {}
-  return { status: r.status, headers: r.headers, json, text };
-}
 
 // Raw POST to the registration endpoint, for bodies oauth4webapi would not send.
 async function rawRegister(srv, body, { contentType = 'application/json', headers = {} } = {}) {

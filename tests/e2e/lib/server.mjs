@@ -127,12 +127,7 @@ export class Server {
       },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
-    const text = await r.text();
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {}
-    return { status: r.status, headers: r.headers, json, text };
+    return parsed(r);
   }
 
   // Creates a client through the admin API; metadata as RFC 7591.
@@ -156,13 +151,18 @@ export class Server {
       headers: { 'content-type': contentType, ...headers },
       body,
     });
-    const text = await r.text();
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {}
-    return { status: r.status, headers: r.headers, json, text };
+    return parsed(r);
   }
+}
+
+// A response with its body read: { status, headers, json (or null), text }.
+export async function parsed(r) {
+  const text = await r.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: r.status, headers: r.headers, json, text };
 }
 
 export async function startServer(opts) {
