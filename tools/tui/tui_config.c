@@ -94,6 +94,30 @@ static void prop_set(struct tui *t, struct tui_screen *s, const char *name, cons
     json_decref(patch);
 }
 
+/* Shows what the property is (type, default, restart, description) on the status line while
+ * it is edited, from GET /admin/config/properties. Silent when the server cannot say. */
+static void prop_describe(struct tui *t, const char *name)
+{
+    struct rs_api_resp r;
+    size_t i;
+    json_t *p;
+    if (!tui_call(t, "GET", "/config/properties", NULL, &r))
+        return;
+    json_array_foreach(json_object_get(r.json, "properties"), i, p) {
+        const char *n = json_string_value(json_object_get(p, "name"));
+        if (!n || strcmp(n, name) != 0)
+            continue;
+        char *def = tui_value_text(json_object_get(p, "default"));
+        tui_status(t, false, "%s, default %s%s: %s",
+                   json_string_value(json_object_get(p, "type")), def ? def : "",
+                   json_is_true(json_object_get(p, "restart_required")) ? ", restart" : "",
+                   json_string_value(json_object_get(p, "description")));
+        free(def);
+        break;
+    }
+    rs_api_resp_clear(&r);
+}
+
 static bool props_key(struct tui *t, struct tui_screen *s, int ch)
 {
     if (ch != '\r' && ch != '\n' && ch != KEY_ENTER && ch != 'e')
@@ -107,6 +131,7 @@ static bool props_key(struct tui *t, struct tui_screen *s, int ch)
     snprintf(buf, sizeof buf, "%s", cur ? cur : "");
     free(cur);
     snprintf(prompt, sizeof prompt, "%s = ", name);
+    prop_describe(t, name);
     if (!tui_input(t, prompt, buf, sizeof buf)) {
         tui_status(t, false, "edit of %s cancelled", name);
         return true;
