@@ -140,6 +140,7 @@ test('feature flags, properties, clients and quitting, all through the TUI', asy
     await tui.down(names.indexOf('accessTokenLifetime'));
     tui.keys('Enter');
     await tui.waitFor(/accessTokenLifetime = \d+/);
+    await tui.waitFor(/integer, default 300: Access token lifetime in seconds/); // what it is, while editing
     tui.keys('C-u');
     tui.type('120');
     tui.keys('Enter');
