@@ -4,7 +4,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 DEB_PACKAGES := build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev librhonabwy-dev \
   libgnutls28-dev libsodium-dev libsqlite3-dev libpq-dev liblua5.4-dev libcurl4-openssl-dev \
-  libncurses-dev libcmocka-dev wrk tmux chromium sqlite3 curl util-linux
+  libncurses-dev libcmocka-dev zlib1g-dev wrk tmux chromium sqlite3 curl util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps npm-deps build build-asan run check unit unit-asan e2e bench clean

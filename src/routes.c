@@ -23,6 +23,7 @@ static const struct route routes[] = {
     {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false},
     {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false},
     {"global_revoke", RS_EP_GLOBAL_REVOKE, NULL, false, rs_global_revoke_handle, true},
+    {"status_list", RS_EP_STATUS_LIST, NULL, false, rs_status_list_handle, false},
     {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false},
     {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle, false},
     {"register", RS_EP_REGISTER, NULL, false, rs_register_handle, true},

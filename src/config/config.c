@@ -17,7 +17,7 @@ static const char *feature_names[RS_FEATURE_COUNT] = {
 
 static const char *ep_default_path[RS_EP_COUNT] = {
     "/authorize", "/token", "/introspect", "/revoke", "/userinfo", "/jwks", "/register",
-    "/global-token-revocation",
+    "/global-token-revocation", "/status_list",
 };
 
 const char *rs_feature_name(enum rs_feature f)

@@ -33,6 +33,7 @@ enum rs_endpoint {
     RS_EP_JWKS,
     RS_EP_REGISTER,
     RS_EP_GLOBAL_REVOKE,
+    RS_EP_STATUS_LIST,
     RS_EP_COUNT
 };
 

@@ -33,6 +33,8 @@ const struct rs_prop rs_props[] = {
     {"globalTokenRevocationEndpoint", EP(RS_EP_GLOBAL_REVOKE), "\"\"", 0, 0, 0,
      "Global token revocation URL (revoke every token of a user); empty means "
      "<issuer>/global-token-revocation"},
+    {"statusListEndpoint", EP(RS_EP_STATUS_LIST), "\"\"", 0, 0, 0,
+     "Token Status List URL; empty means <issuer>/status_list"},
     {"mtlsTokenRevocationEndpoint", S(mtls_token_revocation_endpoint), "\"\"", 0, 0, 0,
      "mTLS alias of the revocation endpoint, published in mtls_endpoint_aliases when set"},
     {"accessTokenLifetime", I(access_token_lifetime), "300", 1, 31536000, 0,

@@ -30,7 +30,8 @@ static bool client_allows(struct rs_ctx *ctx, const char *client_id, const char 
 static bool is_public(const struct rs_ctx *ctx, const struct rs_req *req)
 {
     return strncmp(req->path, "/.well-known/", 13) == 0 ||
-           strcmp(req->path, ctx->cfg->ep_path[RS_EP_JWKS]) == 0;
+           strcmp(req->path, ctx->cfg->ep_path[RS_EP_JWKS]) == 0 ||
+           strcmp(req->path, ctx->cfg->ep_path[RS_EP_STATUS_LIST]) == 0;
 }
 
 /* The endpoints browser clients call cross-origin. The login page and the admin API are not

@@ -54,6 +54,8 @@ enum rs_err rs_discovery_handle(struct rs_ctx *ctx, const struct rs_req *req,
                                 json_pack("{s:s}", "revocation_endpoint",
                                           c->mtls_token_revocation_endpoint));
     }
+    if (rs_feature_enabled(c, RS_FEATURE_STATUS_LIST))
+        json_object_set_new(o, "status_list_endpoint", json_string(c->ep_url[RS_EP_STATUS_LIST]));
     if (rs_feature_enabled(c, RS_FEATURE_GLOBAL_TOKEN_REVOCATION))
         json_object_set_new(o, "global_token_revocation_endpoint",
                             json_string(c->ep_url[RS_EP_GLOBAL_REVOKE]));

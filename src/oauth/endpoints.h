@@ -15,5 +15,6 @@ rs_handler_fn rs_register_handle;       /* register.c: RFC 7591 */
 rs_handler_fn rs_register_manage_handle;/* register.c: RFC 7592, <registration path>/<client_id> */
 rs_handler_fn rs_revoke_handle;         /* revoke.c: RFC 7009 */
 rs_handler_fn rs_global_revoke_handle;  /* global_revoke.c: every token of one user */
+rs_handler_fn rs_status_list_handle;    /* status_list.c: token status list */
 
 #endif

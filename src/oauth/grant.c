@@ -24,6 +24,7 @@ static void row(struct rs_mint *m, enum rs_token_type type, const char *token, i
     t->iat = now;
     t->exp = now + lifetime;
     t->auth_time = m->auth_time;
+    t->status_idx = m->status_next++;
 }
 
 void rs_grant_new_id(char out[RS_GRANT_ID_LEN + 1])
@@ -44,6 +45,8 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
         snprintf(m->grant_id_out, sizeof m->grant_id_out, "%s", m->grant_id);
     else
         rs_grant_new_id(m->grant_id_out);
+    /* every token gets its own index in the token status list (draft-ietf-oauth-status-list) */
+    m->status_next = rs_store_status_alloc(ctx->store, 1 + m->refresh + m->id_token);
     rs_rand_token(m->access);
     row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime, m->scope);
     if (m->refresh) {
@@ -65,6 +68,12 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
             return RS_ERR_NOMEM;
         if (m->nonce && *m->nonce)
             json_object_set_new(c, "nonce", json_string(m->nonce));
+        if (rs_feature_enabled(cfg, RS_FEATURE_STATUS_LIST))
+            /* the ID token's own index: it is the next one row() hands out */
+            json_object_set_new(c, "status",
+                                json_pack("{s:{s:I,s:s}}", "status_list", "idx",
+                                          (json_int_t)m->status_next, "uri",
+                                          cfg->ep_url[RS_EP_STATUS_LIST]));
         enum rs_err e = rs_jwt_sign(ctx->keys, c, &m->id_token_jwt);
         json_decref(c);
         if (e)

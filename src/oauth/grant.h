@@ -26,6 +26,7 @@ struct rs_mint {
     char *id_token_jwt;       /* heap, free with rs_mint_clear */
     struct rs_token rows[3];
     size_t row_count;
+    int64_t status_next; /* next status list index to hand to a row */
 };
 
 /* A new grant id: 12 hex digits of milliseconds since the epoch, then 20 random hex digits

@@ -47,6 +47,14 @@ static enum rs_err respond(struct rs_ctx *ctx, const struct rs_token *t, bool ac
             e = member(b, "iss", ctx->cfg->issuer);
         if (!e)
             e = member(b, "aud", t->client_id);
+        if (!e && t->status_idx > 0 && rs_feature_enabled(ctx->cfg, RS_FEATURE_STATUS_LIST)) {
+            /* where a resource server can follow this token's status without asking again */
+            e = rs_buf_printf(b, ",\"status\":{\"status_list\":{\"idx\":%lld", (long long)t->status_idx);
+            if (!e)
+                e = member(b, "uri", ctx->cfg->ep_url[RS_EP_STATUS_LIST]);
+            if (!e)
+                e = rs_buf_puts(b, "}}");
+        }
         if (!e)
             e = rs_buf_append(b, "}", 1);
     }

@@ -44,6 +44,7 @@ struct rs_token {
     char nonce[256];
     char redirect_uri[1024];
     char code_challenge[128];
+    int64_t status_idx; /* index in the token status list; 0 = none */
 };
 
 struct rs_client {
@@ -179,6 +180,16 @@ enum rs_err rs_store_audit_list(struct rs_store *s, const struct rs_audit_filter
 enum rs_err rs_store_setting_put(struct rs_store *s, const char *key, const char *value);
 /* *value_out is heap, caller frees. NOT_FOUND. */
 enum rs_err rs_store_setting_get(struct rs_store *s, const char *key, char **value_out);
+
+/* --- token status list --- */
+/* Reserves n consecutive status list indexes (never reused, never 0); returns the first. */
+int64_t rs_store_status_alloc(struct rs_store *s, size_t n);
+/* The status list as a bit array (bit i of byte i/8, least significant first, is index i; set
+ * = the token is no longer valid): *bits_out is heap (free()), *len_out its length in bytes,
+ * covering every index allocated so far. */
+enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, size_t *len_out);
+/* Changes whenever a commit changed existing token rows (the token cache generation). */
+uint64_t rs_store_token_generation(struct rs_store *s);
 
 /* --- statistics for /metrics --- */
 struct rs_store_stats {

@@ -112,6 +112,11 @@ const char *rs_keys_jwks(const struct rs_keys *k)
 
 enum rs_err rs_jwt_sign(struct rs_keys *k, json_t *claims, char **jwt_out)
 {
+    return rs_jwt_sign_typ(k, claims, "JWT", jwt_out);
+}
+
+enum rs_err rs_jwt_sign_typ(struct rs_keys *k, json_t *claims, const char *typ, char **jwt_out)
+{
     jwt_t *jwt = NULL;
     char *s = NULL;
     enum rs_err e = RS_ERR_CRYPTO;
@@ -121,7 +126,7 @@ enum rs_err rs_jwt_sign(struct rs_keys *k, json_t *claims, char **jwt_out)
         goto out;
     if (r_jwt_set_full_claims_json_t(jwt, claims) != RHN_OK ||
         r_jwt_set_sign_alg(jwt, R_JWA_ALG_RS256) != RHN_OK ||
-        r_jwt_set_header_str_value(jwt, "typ", "JWT") != RHN_OK)
+        r_jwt_set_header_str_value(jwt, "typ", typ) != RHN_OK)
         goto out;
     s = r_jwt_serialize_signed(jwt, k->priv, 0);
     if (!s)

@@ -427,6 +427,15 @@ describe('live responses match docs/openapi.yaml', () => {
     await expect(200, 'POST', '/revoke', { form: { token: at }, auth: basicOf(cc) });
   });
 
+  test('/status_list: JWT and JSON forms, 405, 403 while STATUS_LIST is off', async () => {
+    await expect(200, 'GET', '/status_list');
+    await expect(200, 'GET', '/status_list', { headers: { accept: 'application/statuslist+json' } });
+    await expect(405, 'POST', '/status_list');
+    await patchConfig({ featureFlags: ['REVOKE_TOKEN', 'INTROSPECTION', 'USERINFO', 'DYNAMIC_REGISTRATION', 'GLOBAL_TOKEN_REVOCATION'] });
+    await expect(403, 'GET', '/status_list');
+    await patchConfig({ featureFlags: [] });
+  });
+
   test('/global-token-revocation: 204, 400, 401, 403, 405, 413, 503', async () => {
     const idp = await server.createClient({ grant_types: ['client_credentials'], scope: 'global_token_revocation' });
     await server.createUser('dave', 'dave password 12');

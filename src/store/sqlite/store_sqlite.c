@@ -65,7 +65,7 @@ enum stmt_id {
 
 #define TOKEN_COLS                                                                          \
     "hash, type, state, grant_id, client_id, sub, scope, iat, exp, auth_time, nonce, "     \
-    "redirect_uri, code_challenge"
+    "redirect_uri, code_challenge, status_idx"
 #define CLIENT_COLS                                                                         \
     "client_id, secret_hash, reg_token_hash, auth_method, redirect_uris, grant_types, "    \
     "response_types, scope, client_name, origins, created_at"
@@ -73,7 +73,7 @@ enum stmt_id {
 
 static const char *const sql[Q_COUNT] = {
     [Q_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1",
-    [Q_TOKEN_PUT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [Q_TOKEN_PUT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
     [Q_TOKEN_SET_STATE] = "UPDATE tokens SET state = ?2 WHERE hash = ?1",
     [Q_GRANT_PUT] = "INSERT OR IGNORE INTO grants (grant_id, client_id, sub, created_at) VALUES (?1,?2,?3,?4)",
     [Q_GRANT_REVOKE] = "UPDATE grants SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
@@ -142,7 +142,7 @@ struct token_entry {
     char client_id[RS_ID_MAX + 1];
     char sub[RS_ID_MAX + 1];
     char *scope;
-    int64_t iat, exp, auth_time;
+    int64_t iat, exp, auth_time, status_idx;
 };
 struct token_cache {
     uint64_t gen;
@@ -196,6 +196,7 @@ struct rs_store {
     atomic_uint_fast64_t commits, commit_us, batched, failures;
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
     atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
+    atomic_int_fast64_t next_status_idx; /* next unallocated status list index */
 };
 
 static _Thread_local struct conn *tl_reader;
@@ -628,6 +629,17 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
         goto fail;
     }
     s->checkpointer_running = pthread_create(&s->checkpointer_thread, NULL, checkpointer_main, s) == 0;
+    {
+        /* status list indexes continue after the highest one ever stored */
+        sqlite3_stmt *st = NULL;
+        int64_t next = 1;
+        if (sqlite3_prepare_v2(s->writer.db, "SELECT coalesce(max(status_idx), 0) + 1 FROM tokens",
+                               -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            next = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        atomic_store(&s->next_status_idx, next);
+    }
     *out = s;
     return RS_OK;
 fail:
@@ -724,6 +736,7 @@ static void row_token(sqlite3_stmt *st, struct rs_token *t)
     col_text(st, 10, t->nonce, sizeof t->nonce);
     col_text(st, 11, t->redirect_uri, sizeof t->redirect_uri);
     col_text(st, 12, t->code_challenge, sizeof t->code_challenge);
+    t->status_idx = sqlite3_column_int64(st, 13);
 }
 
 static enum rs_err row_client(sqlite3_stmt *st, struct rs_client *c)
@@ -808,6 +821,7 @@ static enum rs_err put_token(struct conn *w, const struct rs_token *t)
     BIND_TEXT(st, 11, t->nonce);
     BIND_TEXT(st, 12, t->redirect_uri);
     BIND_TEXT(st, 13, t->code_challenge);
+    sqlite3_bind_int64(st, 14, t->status_idx);
     return step_done(w, st);
 }
 
@@ -939,6 +953,7 @@ static bool token_cache_get(struct token_cache *tc, const unsigned char hash[RS_
     out->iat = e->iat;
     out->exp = e->exp;
     out->auth_time = e->auth_time;
+    out->status_idx = e->status_idx;
     out->nonce[0] = out->redirect_uri[0] = out->code_challenge[0] = '\0';
     return true;
 }
@@ -961,6 +976,7 @@ static void token_cache_put(struct token_cache *tc, const struct rs_token *t)
     e->iat = t->iat;
     e->exp = t->exp;
     e->auth_time = t->auth_time;
+    e->status_idx = t->status_idx;
 }
 
 enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
@@ -2105,5 +2121,53 @@ enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req
     j->done_cb = done_fn;
     j->done_arg = arg;
     submit(s, j);
+    return RS_OK;
+}
+
+/* ---------- token status list ---------- */
+int64_t rs_store_status_alloc(struct rs_store *s, size_t n)
+{
+    return atomic_fetch_add(&s->next_status_idx, (int_fast64_t)n);
+}
+
+uint64_t rs_store_token_generation(struct rs_store *s)
+{
+    return atomic_load_explicit(&s->token_gen, memory_order_acquire);
+}
+
+enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, size_t *len_out)
+{
+    struct conn *c = reader(s);
+    int64_t count = atomic_load(&s->next_status_idx);
+    size_t len = (size_t)(count + 7) / 8;
+    unsigned char *bits = calloc(len ? len : 1, 1);
+    sqlite3_stmt *st = NULL;
+    enum rs_err e = RS_OK;
+    int rc;
+    *bits_out = NULL;
+    *len_out = 0;
+    if (!bits)
+        return RS_ERR_NOMEM;
+    /* the partial index tokens_invalid holds exactly the rows wanted here */
+    st = c ? prepare_once(c, "SELECT status_idx FROM tokens WHERE state <> 0 AND status_idx > 0")
+           : NULL;
+    if (!st) {
+        free(bits);
+        return RS_ERR_STORE;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t i = sqlite3_column_int64(st, 0);
+        if (i > 0 && i < count)
+            bits[i / 8] |= (unsigned char)(1u << (i % 8));
+    }
+    if (rc != SQLITE_DONE)
+        e = RS_ERR_STORE;
+    sqlite3_finalize(st); /* prepared per call: the list is rebuilt only when tokens changed */
+    if (e) {
+        free(bits);
+        return e;
+    }
+    *bits_out = bits;
+    *len_out = len;
     return RS_OK;
 }

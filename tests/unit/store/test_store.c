@@ -104,13 +104,13 @@ static void put_pair(struct rs_store *s, const char *grant, const char *client)
 static void test_migrations(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(rs_store_schema_version(f->s), 3); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 4); /* the number of migrations */
     put_pair(f->s, "g1", "c1");
     reopen(f); /* applying migrations again must be a no-op that keeps the data */
-    assert_int_equal(rs_store_schema_version(f->s), 3); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 4); /* the number of migrations */
     assert_int_equal(state_of(f->s, "g1.a"), RS_TS_ACTIVE);
     reopen(f);
-    assert_int_equal(rs_store_schema_version(f->s), 3); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 4); /* the number of migrations */
 }
 
 static void test_open_failure(void **state)
