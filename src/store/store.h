@@ -232,10 +232,6 @@ typedef void rs_store_done_fn(void *arg, enum rs_err result);
 /* As rs_store_tokens_put; the rows are copied. RS_ERR_NOMEM: nothing queued, done not called. */
 enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,
                                       rs_store_done_fn *done, void *arg);
-/* As rs_store_revoke; r (and its hashes) and out must stay valid until done runs. The result
- * is RS_ERR_DENIED for a refused foreign token, as in rs_store_revoke. */
-enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req *r,
-                                  struct rs_revoke_result *out, rs_store_done_fn *done, void *arg);
 /* Queues an audit record without waiting for its commit: for outcomes that changed nothing
  * (refused requests, unknown tokens), so that they cost the caller no fsync. Copies its
  * arguments. A crash can lose the records of the last few milliseconds. */

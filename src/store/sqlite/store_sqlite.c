@@ -2103,27 +2103,6 @@ enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token 
     return RS_OK;
 }
 
-enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req *r,
-                                  struct rs_revoke_result *out, rs_store_done_fn *done_fn,
-                                  void *arg)
-{
-    struct revoke_arg *a = malloc(sizeof *a);
-    struct job *j = calloc(1, sizeof *j);
-    if (!a || !j) {
-        free(a);
-        free(j);
-        return RS_ERR_NOMEM;
-    }
-    a->r = r;
-    a->out = out;
-    j->fn = job_revoke;
-    j->arg = a;
-    j->done_cb = done_fn;
-    j->done_arg = arg;
-    submit(s, j);
-    return RS_OK;
-}
-
 /* ---------- token status list ---------- */
 int64_t rs_store_status_alloc(struct rs_store *s, size_t n)
 {
