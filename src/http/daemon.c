@@ -192,6 +192,7 @@ static void async_done(void *arg)
 static void *handler_main(void *arg)
 {
     struct rs_http *h = arg;
+    pthread_setname_np(pthread_self(), "rs-handler");
     for (;;) {
         pthread_mutex_lock(&h->qlock);
         while (!h->qhead && !h->stopping)
