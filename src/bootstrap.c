@@ -6,6 +6,7 @@
  * On the very first start (no admin credential in the store) it creates the credential, a demo
  * confidential client and a demo user, and prints their secrets once on stdout. */
 #include "app.h"
+#include "base/token_key.h"
 #include "oauth/clients.h"
 #include "oauth/users.h"
 #include "token/jwt.h"
@@ -138,6 +139,9 @@ enum rs_err rs_bootstrap(const struct rs_config *cfg, struct rs_app *app)
         RS_LOG_ERROR("pepper_failed", "dir", dir, NULL);
         return e;
     }
+    /* the key hiding the issue time inside opaque tokens: tokens outlive restarts, so it comes
+     * from the pepper rather than from each start */
+    rs_token_key_init(app->pepper, RS_PEPPER_LEN);
     snprintf(keyp, sizeof keyp, "%s/signing-key.jwk", dir);
     e = rs_keys_open(keyp, &app->keys);
     if (e) {

@@ -21,7 +21,3 @@ void rs_hash_hmac(const unsigned char *key, size_t key_len, const void *data, si
     hmac_sha256_digest(&c, RS_HASH_LEN, out);
 }
 
-void rs_hash_token(const char *token, unsigned char out[RS_HASH_LEN])
-{
-    rs_hash_sha256(token, strlen(token), out);
-}

@@ -10,7 +10,5 @@
 void rs_hash_sha256(const void *data, size_t len, unsigned char out[RS_HASH_LEN]);
 void rs_hash_hmac(const unsigned char *key, size_t key_len, const void *data, size_t len,
                   unsigned char out[RS_HASH_LEN]);
-/* SHA-256 of a NUL-terminated token string. */
-void rs_hash_token(const char *token, unsigned char out[RS_HASH_LEN]);
 
 #endif

@@ -270,12 +270,12 @@ static enum rs_err authz_validate(struct rs_ctx *ctx, struct authz *a, struct rs
 static enum rs_err issue_code(struct rs_ctx *ctx, const struct authz *a, const char *sub,
                               int64_t auth_time, struct rs_resp *resp)
 {
-    char code[RS_TOKEN_STRLEN];
+    char code[RS_OPAQUE_STRLEN];
     struct rs_token t = {.type = RS_TOK_CODE, .state = RS_TS_ACTIVE, .auth_time = auth_time};
     const char *nonce = param(a, "nonce"), *cc = param(a, "code_challenge");
     const char *uri = param(a, "redirect_uri");
-    rs_rand_token(code);
-    rs_hash_token(code, t.hash);
+    rs_opaque_token_new(code);
+    rs_token_key(code, strlen(code), t.hash);
     rs_grant_new_id(t.grant_id);
     snprintf(t.client_id, sizeof t.client_id, "%s", a->client.client_id);
     snprintf(t.sub, sizeof t.sub, "%s", sub);

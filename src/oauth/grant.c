@@ -3,6 +3,7 @@
 #include "token/jwt.h"
 #include "http/metrics.h"
 #include "base/b64url.h"
+#include "base/token_key.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ static void row(struct rs_mint *m, enum rs_token_type type, const char *token, i
 {
     struct rs_token *t = &m->rows[m->row_count++];
     memset(t, 0, sizeof *t);
-    rs_hash_token(token, t->hash);
+    rs_token_key(token, strlen(token), t->hash);
     t->type = type;
     t->state = RS_TS_ACTIVE;
     snprintf(t->grant_id, sizeof t->grant_id, "%s", m->grant_id_out);
@@ -47,10 +48,10 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
         rs_grant_new_id(m->grant_id_out);
     /* every token gets its own index in the token status list (draft-ietf-oauth-status-list) */
     m->status_next = rs_store_status_alloc(ctx->store, 1 + m->refresh + m->id_token);
-    rs_rand_token(m->access);
+    rs_opaque_token_new(m->access);
     row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime, m->scope);
     if (m->refresh) {
-        rs_rand_token(m->refresh_token);
+        rs_opaque_token_new(m->refresh_token);
         row(m, RS_TOK_REFRESH, m->refresh_token, now, cfg->refresh_token_lifetime,
             m->refresh_scope ? m->refresh_scope : m->scope);
     }

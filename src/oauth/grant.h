@@ -21,8 +21,8 @@ struct rs_mint {
     bool id_token;            /* also mint an ID token (scope has openid and there is a user) */
     /* out */
     char grant_id_out[RS_GRANT_ID_LEN + 1];
-    char access[RS_TOKEN_STRLEN];
-    char refresh_token[RS_TOKEN_STRLEN];
+    char access[RS_OPAQUE_STRLEN];
+    char refresh_token[RS_OPAQUE_STRLEN];
     char *id_token_jwt;       /* heap, free with rs_mint_clear */
     struct rs_token rows[3];
     size_t row_count;

@@ -88,9 +88,9 @@ enum rs_err rs_introspect_handle(struct rs_ctx *ctx, const struct rs_req *req,
         e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_REQUEST, "token is required", NULL);
         goto out;
     }
-    unsigned char h[RS_HASH_LEN];
-    rs_hash_token(token, h);
-    e = rs_store_token_get(ctx->store, h, &t);
+    unsigned char h[RS_TOKEN_KEY_LEN];
+    e = rs_token_key(token, strlen(token), h) ? rs_store_token_get(ctx->store, h, &t)
+                                              : RS_ERR_NOT_FOUND;
     if (e == RS_ERR_NOT_FOUND) {
         e = respond(ctx, NULL, false, resp);
     } else if (e) {

@@ -50,12 +50,16 @@ static enum rs_err ok_empty(struct rs_resp *resp)
     return RS_OK;
 }
 
-/* Splits token on spaces into digests. Returns the count, or 0 when there is nothing but
- * spaces; -1 when there are more than MAX_TOKENS. */
-static long split_tokens(const char *token, unsigned char (*hashes)[RS_HASH_LEN])
+/* Splits token on spaces. Returns the number of tokens presented, or 0 when there is nothing
+ * but spaces; -1 when there are more than MAX_TOKENS. keys gets the store keys of those that
+ * could be in the store (*nkeys of them): a string in no form the server issues is unknown
+ * without a lookup. */
+static long split_tokens(const char *token, unsigned char (*keys)[RS_TOKEN_KEY_LEN],
+                         size_t *nkeys)
 {
     long n = 0;
     const char *p = token;
+    *nkeys = 0;
     while (*p) {
         while (*p == ' ')
             p++;
@@ -64,7 +68,9 @@ static long split_tokens(const char *token, unsigned char (*hashes)[RS_HASH_LEN]
             break;
         if (n == MAX_TOKENS)
             return -1;
-        rs_hash_sha256(p, len, hashes[n++]);
+        n++;
+        if (rs_token_key(p, len, keys[*nkeys]))
+            (*nkeys)++;
         p += len;
     }
     return n;
@@ -110,7 +116,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     const struct rs_config *cfg = ctx->cfg;
     struct rs_form form;
     struct rs_client client = {0};
-    unsigned char(*hashes)[RS_HASH_LEN] = NULL;
+    unsigned char(*hashes)[RS_TOKEN_KEY_LEN] = NULL;
     enum rs_err e;
     if (!rs_oauth_method(ctx, req, resp, "POST")) {
         audit_async(ctx, NULL, "method_not_allowed", NULL, 0);
@@ -153,6 +159,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     }
 
     struct rs_revoke_req r = {.client_id = client.client_id, .now = rs_clock_now()};
+    size_t presented = 0;
     /* Revoke all: Janssen's docs say token_type_hint=all, its code token=all: accept both,
      * only when allowAllValueForRevokeEndpoint; otherwise "all" is just an unknown token. */
     r.all = cfg->allow_all_value_for_revoke_endpoint &&
@@ -165,15 +172,17 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
             e = RS_ERR_NOMEM;
             goto out;
         }
-        long n = split_tokens(token, hashes);
+        size_t nkeys = 0;
+        long n = split_tokens(token, hashes, &nkeys);
         if (n < 0) {
             rs_oauth_error(resp, cfg, RS_OAUTH_INVALID_REQUEST, "too many tokens in one request",
                            NULL);
             audit_async(ctx, client.client_id, "invalid_request", hint, 0);
             goto out;
         }
-        r.hashes = (const unsigned char(*)[RS_HASH_LEN])hashes;
-        r.n = (size_t)n;
+        r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])hashes;
+        r.n = nkeys;
+        presented = (size_t)n;
     }
     if (!r.all) {
         /* Read-only first look: when nothing presented is live, or a live token is foreign and
@@ -182,12 +191,12 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
          * not the decision. */
         enum precheck pc = precheck(ctx, &r);
         if (pc == PRE_NOTHING) {
-            audit_async(ctx, client.client_id, "nothing_to_revoke", hint, r.n);
+            audit_async(ctx, client.client_id, "nothing_to_revoke", hint, presented);
             e = ok_empty(resp);
             goto out;
         }
         if (pc == PRE_FOREIGN) {
-            audit_async(ctx, client.client_id, "refused_foreign_token", hint, r.n);
+            audit_async(ctx, client.client_id, "refused_foreign_token", hint, presented);
             e = refuse_foreign(ctx, &r, resp);
             goto out;
         }

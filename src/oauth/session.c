@@ -41,7 +41,7 @@ enum rs_err rs_session_find(struct rs_ctx *ctx, const struct rs_req *req, int64_
     unsigned char h[RS_HASH_LEN];
     if (!rs_session_cookie(req, RS_SESSION_COOKIE, cookie, sizeof cookie))
         return RS_ERR_NOT_FOUND;
-    rs_hash_token(cookie, h);
+    rs_hash_sha256(cookie, strlen(cookie), h);
     sodium_memzero(cookie, sizeof cookie);
     enum rs_err e = rs_store_session_get(ctx->store, h, out);
     if (!e && out->exp <= now)
@@ -55,7 +55,7 @@ enum rs_err rs_session_create(struct rs_ctx *ctx, const char *sub, int64_t now,
     char cookie[RS_TOKEN_STRLEN];
     memset(out, 0, sizeof *out);
     rs_rand_token(cookie);
-    rs_hash_token(cookie, out->hash);
+    rs_hash_sha256(cookie, strlen(cookie), out->hash);
     snprintf(out->sub, sizeof out->sub, "%s", sub);
     out->auth_time = now;
     out->exp = now + ctx->cfg->session_id_lifetime;

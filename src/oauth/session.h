@@ -1,5 +1,5 @@
 /* session.h - the end user's login session and the cookies of the authorization endpoint.
- * A session cookie carries 256 random bits; the store keeps only its SHA-256 (rs_hash_token),
+ * A session cookie carries 256 random bits; the store keeps only its SHA-256,
  * so a copy of the database cannot be replayed as a cookie. Cookies are always HttpOnly and
  * SameSite=Lax, and Secure when the issuer is https. Used by authorize.c only. */
 #ifndef RS_SESSION_H

@@ -101,7 +101,7 @@ static enum rs_err grant_exchange(struct rs_ctx *ctx, const struct rs_client *cl
         .mint = &m,
         .now = rs_clock_now(),
     };
-    unsigned char h[RS_HASH_LEN];
+    unsigned char h[RS_TOKEN_KEY_LEN];
     struct rs_token rows[3];
     if (!presented || !*presented)
         return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_REQUEST,
@@ -113,10 +113,11 @@ static enum rs_err grant_exchange(struct rs_ctx *ctx, const struct rs_client *cl
     if (type == RS_TOK_CODE && !rs_list_has(client->grant_types, "authorization_code"))
         return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_UNAUTHORIZED_CLIENT,
                               "the client may not use the authorization_code grant", NULL);
-    rs_hash_token(presented, h);
-    /* the replacement tokens are minted inside the exchange transaction (exchange_check) */
-    enum rs_err e = rs_store_token_exchange(ctx->store, h, type, x.now, exchange_check, &x, rows,
-                                            3);
+    /* the replacement tokens are minted inside the exchange transaction (exchange_check); a
+     * string in no form the server issues needs no transaction */
+    enum rs_err e = RS_ERR_NOT_FOUND;
+    if (rs_token_key(presented, strlen(presented), h))
+        e = rs_store_token_exchange(ctx->store, h, type, x.now, exchange_check, &x, rows, 3);
     if (e == RS_ERR_NOT_FOUND) {
         e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_GRANT,
                            type == RS_TOK_CODE ? "invalid, expired or revoked authorization code"

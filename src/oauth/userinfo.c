@@ -46,9 +46,9 @@ enum rs_err rs_userinfo_handle(struct rs_ctx *ctx, const struct rs_req *req, str
         e = rs_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"rescind\"");
         goto out;
     }
-    unsigned char h[RS_HASH_LEN];
-    rs_hash_token(token, h);
-    e = rs_store_token_get(ctx->store, h, &t);
+    unsigned char h[RS_TOKEN_KEY_LEN];
+    e = rs_token_key(token, strlen(token), h) ? rs_store_token_get(ctx->store, h, &t)
+                                              : RS_ERR_NOT_FOUND;
     if (e && e != RS_ERR_NOT_FOUND) {
         e = rs_oauth_error_from(resp, ctx->cfg, e);
         goto out;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/token_key.h"
 
 #define RS_ID_MAX 64       /* client_id, sub, username */
 #define RS_SCOPE_MAX 1024
@@ -32,7 +33,7 @@ enum rs_token_state {
 const char *rs_token_type_name(enum rs_token_type t); /* "access_token", ... */
 
 struct rs_token {
-    unsigned char hash[RS_HASH_LEN];
+    unsigned char hash[RS_TOKEN_KEY_LEN]; /* store key: see base/token_key.h */
     enum rs_token_type type;
     enum rs_token_state state;
     char grant_id[RS_GRANT_ID_LEN + 1];
@@ -126,7 +127,7 @@ enum rs_err rs_store_user_list(struct rs_store *s, rs_store_user_cb *cb, void *a
 /* Stores n new tokens (all of one grant, which is created if new). */
 enum rs_err rs_store_tokens_put(struct rs_store *s, const struct rs_token *toks, size_t n);
 /* Reads a token by hash. NOT_FOUND. Returns revoked/used/expired tokens too: callers decide. */
-enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char key[RS_TOKEN_KEY_LEN],
                                struct rs_token *out);
 /* Called inside the exchange transaction with the presented token; fills new_toks (their grant
  * id, client, subject ...) or returns an error that aborts the exchange without changes. */
@@ -139,7 +140,7 @@ typedef enum rs_err rs_store_exchange_fn(const struct rs_token *old, void *arg,
  * §4.1.2, OAuth 2.0 Security BCP refresh token reuse detection). Otherwise check() decides and
  * fills up to cap rows, the old token becomes USED and the new ones are stored, in one
  * transaction. */
-enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char key[RS_TOKEN_KEY_LEN],
                                     enum rs_token_type type, int64_t now,
                                     rs_store_exchange_fn *check, void *arg,
                                     struct rs_token *new_toks, size_t cap);
@@ -202,7 +203,7 @@ void rs_store_fail_commits(struct rs_store *s, bool on);
 
 /* --- revocation (RFC 7009): check and revoke in one transaction, with its audit record --- */
 struct rs_revoke_req {
-    const unsigned char (*hashes)[RS_HASH_LEN]; /* presented tokens (digests) */
+    const unsigned char (*hashes)[RS_TOKEN_KEY_LEN]; /* presented tokens (store keys) */
     size_t n;
     const char *client_id;    /* the authenticated caller */
     bool may_revoke_foreign;  /* allowRevokeForOtherClients and scope revoke_any_token */

@@ -138,11 +138,13 @@ struct client_cache {
  * token many times. Entries are valid while the store's token generation is unchanged; the
  * writer bumps it after every commit that changed an existing row (revocation, rotation,
  * deletion), before anyone is told of that commit, so a revoked token is never served from a
- * cache after its revocation was acknowledged. Direct-mapped by the first byte of the digest. */
+ * cache after its revocation was acknowledged. Direct-mapped by the first byte of the digest
+ * (the key's first 8 bytes are the issue time, the same for tokens minted together). */
 #define TOKEN_CACHE 64
+#define CACHE_SLOT_BYTE 8
 struct token_entry {
     bool used;
-    unsigned char hash[RS_HASH_LEN];
+    unsigned char hash[RS_TOKEN_KEY_LEN];
     enum rs_token_type type;
     enum rs_token_state state;
     char grant_id[RS_GRANT_ID_LEN + 1];
@@ -837,7 +839,8 @@ static bool col_hash(sqlite3_stmt *st, int i, unsigned char out[RS_HASH_LEN])
 
 static void row_token(sqlite3_stmt *st, struct rs_token *t)
 {
-    col_hash(st, 0, t->hash);
+    if (sqlite3_column_bytes(st, 0) == RS_TOKEN_KEY_LEN)
+        memcpy(t->hash, sqlite3_column_blob(st, 0), RS_TOKEN_KEY_LEN);
     t->type = (enum rs_token_type)sqlite3_column_int(st, 1);
     t->state = (enum rs_token_state)sqlite3_column_int(st, 2);
     col_text(st, 3, t->grant_id, sizeof t->grant_id);
@@ -908,6 +911,7 @@ static enum rs_err step_done(struct conn *c, sqlite3_stmt *st)
 
 #define BIND_TEXT(st, i, s) sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)
 #define BIND_HASH(st, i, h) sqlite3_bind_blob(st, i, h, RS_HASH_LEN, SQLITE_STATIC)
+#define BIND_KEY(st, i, k) sqlite3_bind_blob(st, i, k, RS_TOKEN_KEY_LEN, SQLITE_STATIC)
 
 /* ---------- tokens and grants (writer side) ---------- */
 static enum rs_err put_token(struct conn *w, const struct rs_token *t)
@@ -922,7 +926,7 @@ static enum rs_err put_token(struct conn *w, const struct rs_token *t)
     enum rs_err e = step_done(w, g);
     if (e)
         return e;
-    BIND_HASH(st, 1, t->hash);
+    BIND_KEY(st, 1, t->hash);
     sqlite3_bind_int(st, 2, t->type);
     sqlite3_bind_int(st, 3, t->state);
     BIND_TEXT(st, 4, t->grant_id);
@@ -1020,13 +1024,13 @@ enum rs_err rs_store_tokens_put(struct rs_store *s, const struct rs_token *toks,
     return run_write_job(s, job_tokens_put, &a, true);
 }
 
-static enum rs_err get_token(struct conn *c, const unsigned char hash[RS_HASH_LEN],
+static enum rs_err get_token(struct conn *c, const unsigned char key[RS_TOKEN_KEY_LEN],
                              struct rs_token *out)
 {
     sqlite3_stmt *st = stmt(c, Q_TOKEN_GET);
     if (!st)
         return RS_ERR_STORE;
-    BIND_HASH(st, 1, hash);
+    BIND_KEY(st, 1, key);
     int rc = sqlite3_step(st);
     enum rs_err e = RS_OK;
     if (rc == SQLITE_ROW)
@@ -1051,13 +1055,13 @@ static void token_cache_clear(struct token_cache *tc, uint64_t gen)
     tc->gen = gen;
 }
 
-static bool token_cache_get(struct token_cache *tc, const unsigned char hash[RS_HASH_LEN],
+static bool token_cache_get(struct token_cache *tc, const unsigned char hash[RS_TOKEN_KEY_LEN],
                             struct rs_token *out)
 {
-    struct token_entry *e = &tc->e[hash[0] % TOKEN_CACHE];
-    if (!e->used || memcmp(e->hash, hash, RS_HASH_LEN) != 0)
+    struct token_entry *e = &tc->e[hash[CACHE_SLOT_BYTE] % TOKEN_CACHE];
+    if (!e->used || memcmp(e->hash, hash, RS_TOKEN_KEY_LEN) != 0)
         return false;
-    memcpy(out->hash, e->hash, RS_HASH_LEN);
+    memcpy(out->hash, e->hash, RS_TOKEN_KEY_LEN);
     out->type = e->type;
     out->state = e->state;
     memcpy(out->grant_id, e->grant_id, sizeof out->grant_id);
@@ -1074,13 +1078,13 @@ static bool token_cache_get(struct token_cache *tc, const unsigned char hash[RS_
 
 static void token_cache_put(struct token_cache *tc, const struct rs_token *t)
 {
-    struct token_entry *e = &tc->e[t->hash[0] % TOKEN_CACHE];
+    struct token_entry *e = &tc->e[t->hash[CACHE_SLOT_BYTE] % TOKEN_CACHE];
     char *scope = strdup(t->scope);
     if (!scope)
         return; /* not cached: still correct */
     free(e->scope);
     e->used = true;
-    memcpy(e->hash, t->hash, RS_HASH_LEN);
+    memcpy(e->hash, t->hash, RS_TOKEN_KEY_LEN);
     e->type = t->type;
     e->state = t->state;
     memcpy(e->grant_id, t->grant_id, sizeof e->grant_id);
@@ -1093,7 +1097,7 @@ static void token_cache_put(struct token_cache *tc, const struct rs_token *t)
     e->status_idx = t->status_idx;
 }
 
-enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_TOKEN_KEY_LEN],
                                struct rs_token *out)
 {
     struct conn *c = reader(s);
@@ -1152,7 +1156,7 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
     sqlite3_stmt *st = stmt(w, Q_TOKEN_SET_STATE);
     if (!st)
         return RS_ERR_STORE;
-    BIND_HASH(st, 1, a->hash);
+    BIND_KEY(st, 1, a->hash);
     sqlite3_bind_int(st, 2, RS_TS_USED);
     e = step_done(w, st);
     for (size_t i = 0; i < n && !e; i++)
@@ -1161,7 +1165,7 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
     return e;
 }
 
-enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
+enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char hash[RS_TOKEN_KEY_LEN],
                                     enum rs_token_type type, int64_t now,
                                     rs_store_exchange_fn *check, void *arg,
                                     struct rs_token *new_toks, size_t cap)

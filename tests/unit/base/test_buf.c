@@ -12,11 +12,13 @@
 #include "base/buf.h"
 #include "base/ct.h"
 #include "base/hash.h"
+#include "base/token_key.h"
 #include "base/rand.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void hex(const unsigned char *d, size_t n, char *out)
 {
@@ -199,11 +201,60 @@ static void test_sha256_vectors(void **state)
         rs_hash_sha256(v[i][0], strlen(v[i][0]), d);
         hex(d, sizeof d, h);
         assert_string_equal(h, v[i][1]);
-        /* the token digest is the SHA-256 of the string */
-        unsigned char t[RS_HASH_LEN];
-        rs_hash_token(v[i][0], t);
-        assert_memory_equal(t, d, RS_HASH_LEN);
+        /* a token's store key ends with the SHA-256 of the string */
+        unsigned char k[RS_TOKEN_KEY_LEN];
+        rs_token_key(v[i][0], strlen(v[i][0]), k);
+        assert_memory_equal(k + 8, d, RS_HASH_LEN);
     }
+}
+
+static void test_opaque_token_keys(void **state)
+{
+    (void)state;
+    static const unsigned char zero[8] = {0};
+    char a[RS_OPAQUE_STRLEN], b[RS_OPAQUE_STRLEN];
+    unsigned char ka[RS_TOKEN_KEY_LEN], kb[RS_TOKEN_KEY_LEN], d[RS_HASH_LEN];
+    rs_opaque_token_new(a);
+    struct timespec pause = {0, 2000000};
+    nanosleep(&pause, NULL);
+    rs_opaque_token_new(b);
+    /* 48 bytes, base64url, no padding; two tokens differ */
+    assert_int_equal(strlen(a), 64);
+    assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 64);
+    assert_string_not_equal(a, b);
+    /* ours: the key is the issue time, then the full SHA-256 of the string */
+    assert_true(rs_token_key(a, strlen(a), ka));
+    assert_true(rs_token_key(b, strlen(b), kb));
+    rs_hash_sha256(a, strlen(a), d);
+    assert_memory_equal(ka + 8, d, RS_HASH_LEN);
+    assert_memory_not_equal(ka, zero, 8);
+    /* later tokens key higher: rows append to the B-tree */
+    assert_true(memcmp(ka, kb, 8) < 0);
+    /* the issue time is not readable in the token: the 16-byte block is encrypted */
+    assert_memory_not_equal(ka, a, 8);
+    /* a changed block no longer decrypts to our form: not a token we issued */
+    char c[RS_OPAQUE_STRLEN];
+    memcpy(c, a, sizeof c);
+    c[3] = c[3] == 'A' ? 'B' : 'A';
+    assert_false(rs_token_key(c, strlen(c), kb));
+    assert_memory_equal(kb, zero, 8);
+    /* forms issued before (43 characters) and JWTs (ID tokens) key with a zero time */
+    const char *legacy = "Z6cW8iDqg8pYxY3N1o3k2f9m3d8lq1mZkW8cCwq4vD0";
+    assert_true(rs_token_key(legacy, strlen(legacy), kb));
+    assert_memory_equal(kb, zero, 8);
+    const char *jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+    assert_true(rs_token_key(jwt, strlen(jwt), kb));
+    assert_memory_equal(kb, zero, 8);
+    /* no form we issue: no lookup needed */
+    static const char *const foreign[] = {"unknown-token", "all", "a b", "eyJ.x", "x..y",
+                                          "abc=", ""};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+        assert_false(rs_token_key(foreign[i], strlen(foreign[i]), kb));
+    /* a length-64 string of the alphabet that was not minted here is refused too */
+    char fake[RS_OPAQUE_STRLEN];
+    memset(fake, 'A', 64);
+    fake[64] = '\0';
+    assert_false(rs_token_key(fake, 64, kb));
 }
 
 static void test_hmac_rfc4231(void **state)
@@ -287,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_ct_streq),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_opaque_token_keys),
         cmocka_unit_test(test_rand_token),
         cmocka_unit_test(test_rand_hex),
     };

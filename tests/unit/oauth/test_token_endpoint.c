@@ -194,7 +194,7 @@ static void expect_error(const struct rs_resp *r, int status, const char *error)
 
 static const char FORM[] = "application/x-www-form-urlencoded";
 
-/* Issues an access token with client_credentials into out (RS_TOKEN_STRLEN bytes). */
+/* Issues an access token with client_credentials into out (RS_OPAQUE_STRLEN bytes). */
 static void issue(struct fixture *f, const char *body, char *out)
 {
     struct hdr h[] = {{"Content-Type", FORM}, {"Authorization", f->basic}, {NULL, NULL}};
@@ -203,7 +203,7 @@ static void issue(struct fixture *f, const char *body, char *out)
     if (r.status != 200)
         fail_msg("token request failed: %d %.*s", r.status, (int)r.body.len, r.body.ptr);
     json_t *j = body_json(&r);
-    snprintf(out, RS_TOKEN_STRLEN, "%s", str(j, "access_token"));
+    snprintf(out, RS_OPAQUE_STRLEN, "%s", str(j, "access_token"));
     json_decref(j);
     rs_resp_free(&r);
 }
@@ -222,7 +222,7 @@ static void test_client_credentials_ok(void **state)
     json_t *j = body_json(&r);
     const char *at = str(j, "access_token");
     assert_non_null(at);
-    assert_int_equal(strlen(at), 43);
+    assert_int_equal(strlen(at), 64); /* 48 bytes, base64url: base/token_key.h */
     assert_string_equal(str(j, "token_type"), "Bearer");
     assert_int_equal(json_integer_value(json_object_get(j, "expires_in")), 300);
     assert_string_equal(str(j, "scope"), "read");
@@ -231,9 +231,9 @@ static void test_client_credentials_ok(void **state)
     assert_null(json_object_get(j, "id_token"));
 
     /* the store holds the token's digest, bound to the client */
-    unsigned char d[RS_HASH_LEN];
+    unsigned char d[RS_TOKEN_KEY_LEN];
     struct rs_token t;
-    rs_hash_token(at, d);
+    rs_token_key(at, strlen(at), d);
     assert_int_equal(rs_store_token_get(f->store, d, &t), RS_OK);
     assert_int_equal(t.type, RS_TOK_ACCESS);
     assert_int_equal(t.state, RS_TS_ACTIVE);
@@ -245,9 +245,9 @@ static void test_client_credentials_ok(void **state)
     rs_resp_free(&r);
 
     /* without scope the client gets its registered scope */
-    char at2[RS_TOKEN_STRLEN];
+    char at2[RS_OPAQUE_STRLEN];
     issue(f, "grant_type=client_credentials", at2);
-    rs_hash_token(at2, d);
+    rs_token_key(at2, strlen(at2), d);
     assert_int_equal(rs_store_token_get(f->store, d, &t), RS_OK);
     assert_string_equal(t.scope, "read write");
 }
@@ -255,7 +255,7 @@ static void test_client_credentials_ok(void **state)
 static void test_wrong_secret(void **state)
 {
     struct fixture *f = *state;
-    char bad[256], wrong[RS_TOKEN_STRLEN];
+    char bad[256], wrong[RS_OPAQUE_STRLEN];
     snprintf(wrong, sizeof wrong, "%s", f->secret);
     wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
     make_basic(bad, sizeof bad, f->client_id, wrong);
@@ -378,7 +378,7 @@ static json_t *introspect(struct fixture *f, const char *token)
 static void test_introspect_then_revoke(void **state)
 {
     struct fixture *f = *state;
-    char at[RS_TOKEN_STRLEN];
+    char at[RS_OPAQUE_STRLEN];
     issue(f, "grant_type=client_credentials&scope=write", at);
 
     json_t *j = introspect(f, at);
@@ -391,9 +391,9 @@ static void test_introspect_then_revoke(void **state)
                 json_integer_value(json_object_get(j, "iat")));
     json_decref(j);
 
-    unsigned char d[RS_HASH_LEN];
+    unsigned char d[RS_TOKEN_KEY_LEN];
     struct rs_token t;
-    rs_hash_token(at, d);
+    rs_token_key(at, strlen(at), d);
     assert_int_equal(rs_store_token_get(f->store, d, &t), RS_OK);
     const char *grants[] = {t.grant_id};
     size_t n = 0;
@@ -415,7 +415,7 @@ static void test_introspect_then_revoke(void **state)
 static void test_introspect_requires_client(void **state)
 {
     struct fixture *f = *state;
-    char at[RS_TOKEN_STRLEN], body[128];
+    char at[RS_OPAQUE_STRLEN], body[128];
     issue(f, "grant_type=client_credentials", at);
     struct hdr h[] = {{"Content-Type", FORM}, {NULL, NULL}};
     struct rs_resp r;
@@ -429,7 +429,7 @@ static void test_introspect_requires_client(void **state)
 struct hook_state {
     int calls;
     bool allow;
-    char seen_token[RS_TOKEN_STRLEN];
+    char seen_token[RS_OPAQUE_STRLEN];
     char seen_client[RS_ID_MAX + 1];
 };
 
@@ -463,7 +463,7 @@ static void test_revoke_hook_denies(void **state)
 {
     struct fixture *f = *state;
     struct hook_state hs = {.allow = false};
-    char at[RS_TOKEN_STRLEN];
+    char at[RS_OPAQUE_STRLEN];
     struct rs_resp r;
     issue(f, "grant_type=client_credentials", at);
     rs_hooks_set_revoke(test_hook, &hs);
@@ -484,7 +484,7 @@ static void test_revoke_hook_allows(void **state)
 {
     struct fixture *f = *state;
     struct hook_state hs = {.allow = true};
-    char at[RS_TOKEN_STRLEN];
+    char at[RS_OPAQUE_STRLEN];
     struct rs_resp r;
     issue(f, "grant_type=client_credentials", at);
     rs_hooks_set_revoke(test_hook, &hs);

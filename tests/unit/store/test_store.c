@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,7 +59,7 @@ static struct rs_token tok(const char *name, enum rs_token_type type, const char
 {
     struct rs_token t;
     memset(&t, 0, sizeof t);
-    rs_hash_token(name, t.hash);
+    rs_token_key(name, strlen(name), t.hash);
     t.type = type;
     t.state = RS_TS_ACTIVE;
     snprintf(t.grant_id, sizeof t.grant_id, "%s", grant);
@@ -72,8 +73,8 @@ static struct rs_token tok(const char *name, enum rs_token_type type, const char
 
 static enum rs_err get(struct rs_store *s, const char *name, struct rs_token *out)
 {
-    unsigned char h[RS_HASH_LEN];
-    rs_hash_token(name, h);
+    unsigned char h[RS_TOKEN_KEY_LEN];
+    rs_token_key(name, strlen(name), h);
     return rs_store_token_get(s, h, out);
 }
 
@@ -104,13 +105,45 @@ static void put_pair(struct rs_store *s, const char *grant, const char *client)
 static void test_migrations(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(rs_store_schema_version(f->s), 4); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 5); /* the number of migrations */
     put_pair(f->s, "g1", "c1");
     reopen(f); /* applying migrations again must be a no-op that keeps the data */
-    assert_int_equal(rs_store_schema_version(f->s), 4); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 5); /* the number of migrations */
     assert_int_equal(state_of(f->s, "g1.a"), RS_TS_ACTIVE);
     reopen(f);
-    assert_int_equal(rs_store_schema_version(f->s), 4); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 5); /* the number of migrations */
+}
+
+/* Migration 0005: a token row stored under the old key (32-byte SHA-256) is found afterwards by
+ * the key the server now computes for a token of the old 43-character form. */
+static void test_migration_token_keys(void **state)
+{
+    struct fixture *f = *state;
+    const char *legacy = "Z6cW8iDqg8pYxY3N1o3k2f9m3d8lq1mZkW8cCwq4vD0";
+    struct rs_token t = tok(legacy, RS_TOK_ACCESS, "g-old", "c1", later());
+    assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_OK);
+    rs_store_close(f->s);
+    f->s = NULL;
+    /* turn the database back into schema 4, with the token under its old key */
+    sqlite3 *db = NULL;
+    unsigned char old[RS_HASH_LEN];
+    rs_hash_sha256(legacy, strlen(legacy), old);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE tokens SET hash = ?1", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, old, sizeof old, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM schema_version WHERE version = 5", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(rs_store_open(f->path, &f->s), RS_OK);
+    assert_int_equal(rs_store_schema_version(f->s), 5);
+    struct rs_token got;
+    assert_int_equal(get(f->s, legacy, &got), RS_OK);
+    assert_string_equal(got.grant_id, "g-old");
 }
 
 static void test_open_failure(void **state)
@@ -285,7 +318,7 @@ static void test_tokens_put_get(void **state)
     assert_int_equal(rs_store_tokens_put(f->s, rows, 2), RS_OK);
     struct rs_token got;
     assert_int_equal(get(f->s, "acc", &got), RS_OK);
-    assert_memory_equal(got.hash, rows[0].hash, RS_HASH_LEN);
+    assert_memory_equal(got.hash, rows[0].hash, RS_TOKEN_KEY_LEN);
     assert_int_equal(got.type, RS_TOK_ACCESS);
     assert_int_equal(got.state, RS_TS_ACTIVE);
     assert_string_equal(got.grant_id, "g1");
@@ -330,9 +363,9 @@ static enum rs_err check_fn(const struct rs_token *old, void *arg, struct rs_tok
 static enum rs_err exchange(struct rs_store *s, const char *name, enum rs_token_type type,
                             int64_t now, struct check_arg *a)
 {
-    unsigned char h[RS_HASH_LEN];
+    unsigned char h[RS_TOKEN_KEY_LEN];
     struct rs_token rows[3];
-    rs_hash_token(name, h);
+    rs_token_key(name, strlen(name), h);
     return rs_store_token_exchange(s, h, type, now, check_fn, a, rows, 3);
 }
 
@@ -682,6 +715,7 @@ int main(void)
         T(test_client_grants_revoke),
         T(test_concurrent_writes_durable),
         T(test_fail_commits),
+        T(test_migration_token_keys),
         T(test_purge_expired),
         T(test_audit),
         T(test_settings),
