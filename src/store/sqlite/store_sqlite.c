@@ -201,6 +201,7 @@ struct rs_store {
     /* committed, not yet durable: jobs the syncer fsyncs the WAL for before telling anyone */
     struct job *sync_head, *sync_tail;
     pthread_cond_t sync_cv;
+    pthread_cond_t synced_cv; /* the syncer took the committed batches: the writer may commit */
     bool writer_done; /* the writer has handed over its last batch */
     int wal_fd;       /* the syncer's own descriptor of the WAL file, -1 until first opened */
     atomic_bool sync_broken; /* an fsync failed: nothing written since can be called durable */
@@ -391,6 +392,10 @@ static void *writer_main(void *arg)
                    pthread_cond_timedwait(&s->work_cv, &s->lock, &until) == 0)
                 ;
         }
+        /* At most one committed batch waits for the syncer: while the syncer is still busy
+         * with older ones, let this batch grow instead of committing another small one. */
+        while (s->sync_head && !s->stopping)
+            pthread_cond_wait(&s->synced_cv, &s->lock);
         struct job *batch = s->queue_head;
         s->queue_head = s->queue_tail = NULL;
         s->urgent = 0;
@@ -508,6 +513,7 @@ static void *syncer_main(void *arg)
             pthread_cond_wait(&s->sync_cv, &s->lock);
         struct job *batch = s->sync_head;
         s->sync_head = s->sync_tail = NULL;
+        pthread_cond_signal(&s->synced_cv);
         bool stop = s->writer_done && !batch;
         pthread_mutex_unlock(&s->lock);
         if (stop)
@@ -708,6 +714,7 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     pthread_cond_init(&s->done_cv, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
     pthread_cond_init(&s->sync_cv, NULL);
+    pthread_cond_init(&s->synced_cv, NULL);
     s->wal_fd = -1;
     e = conn_open(&s->writer, path, false);
     if (e)
