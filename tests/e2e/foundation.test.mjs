@@ -214,6 +214,75 @@ test('SIGTERM stops the server cleanly', async () => {
   await s.cleanup();
 });
 
+test('SIGTERM lets a request in flight finish: its answer arrives and its token is durable', async () => {
+  const { Server } = await import('./lib/server.mjs');
+  const net = await import('node:net');
+  const s = await startServer();
+  const c = await s.createClient({ grant_types: ['client_credentials'] });
+  const body = 'grant_type=client_credentials';
+  const sock = net.connect(s.port, '127.0.0.1');
+  await new Promise((res, rej) => { sock.once('connect', res); sock.once('error', rej); });
+  let raw = '';
+  sock.on('data', (d) => (raw += d));
+  const closed = new Promise((res) => sock.on('close', res));
+  // headers and half of the body: the request has started when the signal comes
+  sock.write(`POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${basic(c.client_id, c.client_secret)}\r\n` +
+    `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n` +
+    body.slice(0, 10));
+  await new Promise((r) => setTimeout(r, 200));
+  s.proc.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(s.proc.exitCode, null, 'the server waits for the request in flight');
+  // new connections are refused while it drains
+  await assert.rejects(new Promise((res, rej) => {
+    const probe = net.connect(s.port, '127.0.0.1');
+    probe.once('connect', () => { probe.destroy(); res(); });
+    probe.once('error', rej);
+  }), /ECONNREFUSED/);
+  sock.write(body.slice(10));
+  await closed;
+  assert.match(raw, /^HTTP\/1\.1 200 /);
+  const token = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).access_token;
+  assert.ok(token);
+  const { code } = await s.exited;
+  assert.equal(code, 0);
+  s.checkSanitizers();
+  // the answered token survived the shutdown
+  const again = new Server({ dir: s.dir, port: s.port });
+  await again.start();
+  const r = await again.form('/introspect', { token }, { headers: { authorization: basic(c.client_id, c.client_secret) } });
+  assert.equal(r.json.active, true);
+  await again.stop();
+  s.ownsDir = true;
+  await s.cleanup();
+});
+
+test('expired tokens are purged in the background while requests keep being served', async () => {
+  const s = await startServer({ config: { accessTokenLifetime: 1, cleanServiceInterval: 1 } });
+  try {
+    const c = await s.createClient({ grant_types: ['client_credentials'] });
+    const a2 = await discover(s);
+    const t = await clientCredentials(a2, c);
+    const listed = async () => (await s.admin('GET', `/tokens?client_id=${c.client_id}`)).json.tokens.length;
+    assert.equal(await listed(), 1, 'the token row is stored');
+    // within a few purge rounds the expired row is gone; the server answers all along
+    let left = 1;
+    for (let i = 0; i < 60 && left; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await fetch(`${s.url}/health`)).status, 200);
+      left = await listed();
+    }
+    assert.equal(left, 0, 'the expired token row was purged');
+    // the purge logs after its commit: give the line a moment to arrive
+    const logged = /"event":"purged_expired"[^\n]*"rows":"[1-9]/;
+    for (let i = 0; i < 20 && !logged.test(s.stderr); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(s.stderr, logged);
+    assert.equal((await introspect(a2, c, t.access_token)).active, false);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('an invalid configuration refuses to start and names the key', async () => {
   const { spawnSync } = await import('node:child_process');
   const { BIN } = await import('./lib/server.mjs');
