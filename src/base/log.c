@@ -1,8 +1,14 @@
 /* log.c - see log.h. The line is built in a stack buffer (truncated at 4 KiB) to keep the hot
- * path free of allocation; the time is formatted from a coarse clock. */
+ * path free of allocation; the time is formatted from a coarse clock. Finished lines go to a
+ * double buffer: callers append under a mutex (a memcpy), the log thread swaps the halves and
+ * writes the full one while callers fill the other. */
 #include "base/log.h"
 #include "base/buf.h"
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +29,116 @@ int rs_log_level_parse(const char *s)
         if (strcmp(s, names[i]) == 0)
             return i;
     return -1;
+}
+
+#define LOG_BUF (256 * 1024)
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t more;  /* lines are waiting */
+    pthread_cond_t space; /* a write finished: room again, or everything written */
+    char buf[2][LOG_BUF];
+    size_t len;   /* bytes waiting in buf[cur] */
+    int cur;      /* the half callers append to */
+    bool writing; /* the log thread is writing the other half */
+    bool urgent;  /* a warning or error waits: no gathering */
+    bool threaded;
+} lg = {.lock = PTHREAD_MUTEX_INITIALIZER,
+        .more = PTHREAD_COND_INITIALIZER,
+        .space = PTHREAD_COND_INITIALIZER};
+static pthread_once_t lg_once = PTHREAD_ONCE_INIT;
+
+static void write_all(const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(2, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* a failed log write has nowhere to be reported */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *log_main(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "rs-log");
+    pthread_mutex_lock(&lg.lock);
+    for (;;) {
+        while (!lg.len)
+            pthread_cond_wait(&lg.more, &lg.lock);
+        if (!lg.urgent) {
+            /* let info lines gather for a millisecond: one write for many requests */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!lg.urgent && lg.len < LOG_BUF / 2 &&
+                   pthread_cond_timedwait(&lg.more, &lg.lock, &until) == 0)
+                ;
+        }
+        int half = lg.cur;
+        size_t n = lg.len;
+        lg.cur ^= 1;
+        lg.len = 0;
+        lg.urgent = false;
+        lg.writing = true;
+        pthread_mutex_unlock(&lg.lock);
+        write_all(lg.buf[half], n);
+        pthread_mutex_lock(&lg.lock);
+        lg.writing = false;
+        pthread_cond_broadcast(&lg.space);
+    }
+    return NULL;
+}
+
+static void log_start(void)
+{
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    lg.threaded = pthread_create(&t, &a, log_main, NULL) == 0;
+    pthread_attr_destroy(&a);
+    if (lg.threaded)
+        atexit(rs_log_flush);
+}
+
+static void emit(const char *line, size_t n, bool urgent)
+{
+    pthread_once(&lg_once, log_start);
+    if (!lg.threaded) {
+        write_all(line, n); /* no log thread: one write per line, as before */
+        return;
+    }
+    pthread_mutex_lock(&lg.lock);
+    while (lg.len + n > LOG_BUF)
+        pthread_cond_wait(&lg.space, &lg.lock); /* full: wait for the log thread, lose nothing */
+    bool was_empty = lg.len == 0;
+    memcpy(lg.buf[lg.cur] + lg.len, line, n);
+    lg.len += n;
+    if (urgent)
+        lg.urgent = true;
+    if (was_empty || urgent)
+        pthread_cond_signal(&lg.more);
+    pthread_mutex_unlock(&lg.lock);
+}
+
+void rs_log_flush(void)
+{
+    if (!lg.threaded)
+        return;
+    pthread_mutex_lock(&lg.lock);
+    while (lg.len || lg.writing) {
+        lg.urgent = true;
+        pthread_cond_signal(&lg.more);
+        pthread_cond_wait(&lg.space, &lg.lock);
+    }
+    pthread_mutex_unlock(&lg.lock);
 }
 
 struct line {
@@ -114,6 +230,5 @@ void rs_log_write(enum rs_log_level lvl, const char *func, const char *event, ..
     va_end(ap);
     l.b[l.n++] = '}';
     l.b[l.n++] = '\n';
-    ssize_t w = write(2, l.b, l.n);
-    (void)w; /* a failed log write has nowhere to be reported */
+    emit(l.b, l.n, lvl >= RS_LOG_WARN);
 }
