@@ -1,5 +1,6 @@
 /* buf.c - see buf.h. Growth doubles; the cap is checked before any allocation. */
 #include "base/buf.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +98,26 @@ size_t rs_utf8_seq_len(const unsigned char *p)
     return n;
 }
 
+/* Bytes that pass a JSON string unchanged: printable ASCII but '"' and '\\'. */
+static inline bool plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     enum rs_err e = RS_OK;
     for (const unsigned char *p = (const unsigned char *)s; *p && !e; p++) {
+        /* runs of plain bytes (nearly everything we log or answer) go in one append */
+        const unsigned char *run = p;
+        while (plain(*p))
+            p++;
+        if (p > run) {
+            e = rs_buf_append(b, run, (size_t)(p - run));
+            if (e || !*p)
+                break;
+        }
         char esc[7];
         switch (*p) {
         case '"': e = rs_buf_append(b, "\\\"", 2); break;
@@ -127,6 +143,29 @@ enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s)
         }
     }
     return e;
+}
+
+size_t rs_fmt_i64(char out[RS_I64_STRLEN], long long v)
+{
+    char tmp[RS_I64_STRLEN];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    size_t n = 0, len = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
+enum rs_err rs_buf_put_i64(struct rs_buf *b, long long v)
+{
+    char s[RS_I64_STRLEN];
+    return rs_buf_append(b, s, rs_fmt_i64(s, v));
 }
 
 char *rs_buf_steal(struct rs_buf *b)

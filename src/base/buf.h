@@ -22,6 +22,10 @@ enum rs_err rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
 /* Appends s with JSON string escaping (no surrounding quotes). Valid UTF-8 passes; a byte that
  * is not part of a valid UTF-8 sequence becomes \ufffd, so the result is always valid JSON. */
 enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s);
+/* Decimal integers without printf (hot paths: response bodies and log lines). */
+#define RS_I64_STRLEN 21
+size_t rs_fmt_i64(char out[RS_I64_STRLEN], long long v); /* returns the length */
+enum rs_err rs_buf_put_i64(struct rs_buf *b, long long v);
 /* Takes ownership of the bytes away from the buffer; caller frees with free(). */
 char *rs_buf_steal(struct rs_buf *b);
 /* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 when the bytes are not UTF-8. */

@@ -158,6 +158,15 @@ static void put_esc(struct line *l, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* runs of printable ASCII other than '"' and '\\' are copied in one go */
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run) {
+            put(l, (const char *)run, (size_t)(p - run));
+            if (!*p)
+                break;
+        }
         if (*p == '"' || *p == '\\') {
             char e[2] = {'\\', (char)*p};
             put(l, e, 2);

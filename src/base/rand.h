@@ -1,4 +1,5 @@
-/* rand.h - random secrets: tokens, client secrets, ids. libsodium's CSPRNG (getrandom). */
+/* rand.h - random secrets: tokens, client secrets, ids. Keys from the kernel (getrandom through
+ * libsodium), expanded per thread with ChaCha20 so that a request costs no system call. */
 #ifndef RS_RAND_H
 #define RS_RAND_H
 #include <stddef.h>

@@ -101,9 +101,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct rs_resp *r)
 
 static void access_log(const struct rs_req *req, const struct rs_resp *r, uint64_t us)
 {
-    char st[8], dur[24];
-    snprintf(st, sizeof st, "%d", r->status);
-    snprintf(dur, sizeof dur, "%llu", (unsigned long long)us);
+    char st[RS_I64_STRLEN], dur[RS_I64_STRLEN];
+    rs_fmt_i64(st, r->status);
+    rs_fmt_i64(dur, (long long)us);
     rs_log_write(r->status >= 500 ? RS_LOG_WARN : RS_LOG_INFO, "http", "request", "request_id",
                  req->request_id, "method", req->method, "path", req->path, "status", st,
                  "duration_us", dur, "client_id", r->client_id[0] ? r->client_id : NULL,

@@ -33,7 +33,9 @@ void rs_grant_new_id(char out[RS_GRANT_ID_LEN + 1])
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned long long ms = (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)ts.tv_nsec / 1000000u;
-    snprintf(out, 13, "%012llx", ms & 0xffffffffffffull);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 12; i++) /* 48 bits of milliseconds, big-endian hex: ids sort by time */
+        out[i] = hex[(ms >> (44 - 4 * i)) & 15];
     rs_rand_hex(out + 12, 10);
 }
 
@@ -84,19 +86,46 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
     return RS_OK;
 }
 
+/* Appends ,"name":"value" with value escaped. */
+static enum rs_err member(struct rs_buf *b, const char *name, const char *value)
+{
+    enum rs_err e = rs_buf_append(b, ",\"", 2);
+    if (!e)
+        e = rs_buf_puts(b, name);
+    if (!e)
+        e = rs_buf_append(b, "\":\"", 3);
+    if (!e)
+        e = rs_buf_json_escape(b, value);
+    if (!e)
+        e = rs_buf_append(b, "\"", 1);
+    return e;
+}
+
+/* RFC 6749 §5.1. The shape is fixed, so it is written straight into the body (no JSON tree):
+ * this is the answer of every issuance. */
 enum rs_err rs_grant_respond(struct rs_ctx *ctx, const struct rs_mint *m, struct rs_resp *resp)
 {
-    json_t *o = json_pack("{s:s,s:s,s:I}", "access_token", m->access, "token_type", "Bearer",
-                          "expires_in", (json_int_t)ctx->cfg->access_token_lifetime);
-    if (!o)
-        return RS_ERR_NOMEM;
-    if (m->scope && *m->scope)
-        json_object_set_new(o, "scope", json_string(m->scope));
-    if (m->refresh)
-        json_object_set_new(o, "refresh_token", json_string(m->refresh_token));
-    if (m->id_token_jwt)
-        json_object_set_new(o, "id_token", json_string(m->id_token_jwt));
-    enum rs_err e = rs_resp_json(resp, 200, o);
+    struct rs_buf *b = &resp->body;
+    b->len = 0;
+    enum rs_err e = rs_buf_puts(b, "{\"access_token\":\"");
+    if (!e)
+        e = rs_buf_json_escape(b, m->access);
+    if (!e)
+        e = rs_buf_puts(b, "\",\"token_type\":\"Bearer\",\"expires_in\":");
+    if (!e)
+        e = rs_buf_put_i64(b, ctx->cfg->access_token_lifetime);
+    if (!e && m->scope && *m->scope)
+        e = member(b, "scope", m->scope);
+    if (!e && m->refresh)
+        e = member(b, "refresh_token", m->refresh_token);
+    if (!e && m->id_token_jwt)
+        e = member(b, "id_token", m->id_token_jwt);
+    if (!e)
+        e = rs_buf_append(b, "}", 1);
+    if (!e) {
+        resp->status = 200;
+        resp->content_type = "application/json";
+    }
     resp->no_store = true;
     if (!e)
         rs_metrics_tokens_issued((unsigned)m->row_count);

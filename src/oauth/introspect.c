@@ -13,7 +13,11 @@
 /* Appends ,"name":"escaped value". */
 static enum rs_err member(struct rs_buf *b, const char *name, const char *value)
 {
-    enum rs_err e = rs_buf_printf(b, ",\"%s\":\"", name);
+    enum rs_err e = rs_buf_append(b, ",\"", 2);
+    if (!e)
+        e = rs_buf_puts(b, name);
+    if (!e)
+        e = rs_buf_append(b, "\":\"", 3);
     if (!e)
         e = rs_buf_json_escape(b, value);
     if (!e)
@@ -42,14 +46,22 @@ static enum rs_err respond(struct rs_ctx *ctx, const struct rs_token *t, bool ac
         if (!e)
             e = member(b, "token_type", t->type == RS_TOK_ACCESS ? "Bearer" : "refresh_token");
         if (!e)
-            e = rs_buf_printf(b, ",\"exp\":%lld,\"iat\":%lld", (long long)t->exp, (long long)t->iat);
+            e = rs_buf_puts(b, ",\"exp\":");
+        if (!e)
+            e = rs_buf_put_i64(b, t->exp);
+        if (!e)
+            e = rs_buf_puts(b, ",\"iat\":");
+        if (!e)
+            e = rs_buf_put_i64(b, t->iat);
         if (!e)
             e = member(b, "iss", ctx->cfg->issuer);
         if (!e)
             e = member(b, "aud", t->client_id);
         if (!e && t->status_idx > 0 && rs_feature_enabled(ctx->cfg, RS_FEATURE_STATUS_LIST)) {
             /* where a resource server can follow this token's status without asking again */
-            e = rs_buf_printf(b, ",\"status\":{\"status_list\":{\"idx\":%lld", (long long)t->status_idx);
+            e = rs_buf_puts(b, ",\"status\":{\"status_list\":{\"idx\":");
+            if (!e)
+                e = rs_buf_put_i64(b, t->status_idx);
             if (!e)
                 e = member(b, "uri", ctx->cfg->ep_url[RS_EP_STATUS_LIST]);
             if (!e)

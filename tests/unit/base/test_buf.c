@@ -14,6 +14,7 @@
 #include "base/hash.h"
 #include "base/token_key.h"
 #include "base/rand.h"
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,41 @@ static void test_buf_json_escape(void **state)
     rs_buf_init(&b, 0);
     assert_int_equal(rs_buf_json_escape(&b, "</script>"), RS_OK);
     assert_string_equal(b.ptr, "</script>");
+    rs_buf_free(&b);
+    /* runs of plain bytes around escapes, at both ends, and invalid UTF-8 between them */
+    rs_buf_init(&b, 0);
+    assert_int_equal(rs_buf_json_escape(&b, "\"abc\xff\"def\\"), RS_OK);
+    assert_string_equal(b.ptr, "\\\"abc\\ufffd\\\"def\\\\");
+    rs_buf_free(&b);
+    rs_buf_init(&b, 0);
+    assert_int_equal(rs_buf_json_escape(&b, ""), RS_OK);
+    assert_int_equal(b.len, 0);
+    rs_buf_free(&b);
+    /* the cap still holds on the fast path */
+    rs_buf_init(&b, 4);
+    assert_int_equal(rs_buf_json_escape(&b, "abcdefgh"), RS_ERR_TOO_LARGE);
+    rs_buf_free(&b);
+}
+
+static void test_fmt_i64(void **state)
+{
+    (void)state;
+    char s[RS_I64_STRLEN];
+    assert_int_equal(rs_fmt_i64(s, 0), 1);
+    assert_string_equal(s, "0");
+    rs_fmt_i64(s, 200);
+    assert_string_equal(s, "200");
+    rs_fmt_i64(s, -42);
+    assert_string_equal(s, "-42");
+    assert_int_equal(rs_fmt_i64(s, LLONG_MAX), 19);
+    assert_string_equal(s, "9223372036854775807");
+    assert_int_equal(rs_fmt_i64(s, LLONG_MIN), 20);
+    assert_string_equal(s, "-9223372036854775808");
+    struct rs_buf b;
+    rs_buf_init(&b, 0);
+    assert_int_equal(rs_buf_puts(&b, "n="), RS_OK);
+    assert_int_equal(rs_buf_put_i64(&b, 1764000000), RS_OK);
+    assert_string_equal(b.ptr, "n=1764000000");
     rs_buf_free(&b);
 }
 
@@ -331,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_buf_cap_enforced),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_buf_json_escape),
+        cmocka_unit_test(test_fmt_i64),
         cmocka_unit_test(test_buf_steal),
         cmocka_unit_test(test_b64url_rfc4648_vectors),
         cmocka_unit_test(test_b64url_alphabet),
