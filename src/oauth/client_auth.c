@@ -26,11 +26,13 @@ const char *const rs_client_auth_methods[] = {"client_secret_basic", "client_sec
 /* Percent-decodes a Basic credential part in place (RFC 6749 §2.3.1). */
 static bool pct_decode(char *s)
 {
+    if (!strpbrk(s, "%+"))
+        return true; /* nothing encoded: the common case */
     enum rs_err e = RS_OK;
     char *d = rs_form_decode(s, strlen(s), &e);
     if (!d)
         return false;
-    snprintf(s, strlen(s) + 1, "%s", d); /* decoding never lengthens */
+    memcpy(s, d, strlen(d) + 1); /* decoding never lengthens */
     sodium_memzero(d, strlen(d));
     free(d);
     return true;
@@ -56,8 +58,9 @@ static bool parse_basic(const char *h, struct presented *p)
     *colon = '\0';
     if (strlen((char *)raw) > RS_ID_MAX || strlen(colon + 1) >= sizeof p->secret)
         goto out;
-    snprintf(p->client_id, sizeof p->client_id, "%.*s", RS_ID_MAX, (char *)raw);
-    snprintf(p->secret, sizeof p->secret, "%.*s", (int)sizeof p->secret - 1, colon + 1);
+    /* both lengths were checked above */
+    memcpy(p->client_id, raw, strlen((char *)raw) + 1);
+    memcpy(p->secret, colon + 1, strlen(colon + 1) + 1);
     if (!pct_decode(p->client_id) || !pct_decode(p->secret))
         goto out;
     p->has_secret = true;

@@ -28,8 +28,9 @@ static void audit_async(struct rs_ctx *ctx, const char *client_id, const char *o
 {
     struct rs_buf d;
     rs_buf_init(&d, 0);
-    rs_buf_printf(&d, "{\"presented\":%zu,\"tokens_revoked\":0,\"grants_revoked\":0,\"grant_ids\":[]",
-                  presented);
+    rs_buf_puts(&d, "{\"presented\":");
+    rs_buf_put_i64(&d, (long long)presented);
+    rs_buf_puts(&d, ",\"tokens_revoked\":0,\"grants_revoked\":0,\"grant_ids\":[]");
     if (hint) {
         rs_buf_puts(&d, ",\"hint\":\"");
         rs_buf_json_escape(&d, hint);

@@ -824,6 +824,14 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)
 }
 
 /* ---------- row mapping ---------- */
+/* Copies s into dst (cap bytes), truncated and NUL-terminated: snprintf("%s") without printf. */
+static void copy_trunc(char *dst, size_t cap, const char *s)
+{
+    size_t n = strnlen(s, cap - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
 static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -1957,9 +1965,9 @@ void rs_store_audit_put_async(struct rs_store *s, const char *event, const char 
         RS_LOG_ERROR("audit_dropped", "event", event, "reason", "out of memory", NULL);
         return;
     }
-    snprintf(a->event, sizeof a->event, "%s", event);
-    snprintf(a->client_id, sizeof a->client_id, "%s", client_id ? client_id : "");
-    snprintf(a->outcome, sizeof a->outcome, "%s", outcome);
+    copy_trunc(a->event, sizeof a->event, event);
+    copy_trunc(a->client_id, sizeof a->client_id, client_id ? client_id : "");
+    copy_trunc(a->outcome, sizeof a->outcome, outcome);
     memcpy(a->detail, d, dl + 1);
     j->fn = job_audit_async;
     j->arg = a;
