@@ -56,13 +56,14 @@ static bool parse_basic(const char *h, struct presented *p)
     if (!colon)
         goto out;
     *colon = '\0';
-    if (strlen((char *)raw) > RS_ID_MAX || strlen(colon + 1) >= sizeof p->secret)
+    /* the limits apply to the decoded values: a client may escape every character */
+    char *id = (char *)raw, *secret = colon + 1;
+    if (!pct_decode(id) || !pct_decode(secret))
         goto out;
-    /* both lengths were checked above */
-    memcpy(p->client_id, raw, strlen((char *)raw) + 1);
-    memcpy(p->secret, colon + 1, strlen(colon + 1) + 1);
-    if (!pct_decode(p->client_id) || !pct_decode(p->secret))
+    if (strlen(id) > RS_ID_MAX || strlen(secret) >= sizeof p->secret)
         goto out;
+    memcpy(p->client_id, id, strlen(id) + 1);
+    memcpy(p->secret, secret, strlen(secret) + 1);
     p->has_secret = true;
     p->basic = true;
     p->method = "client_secret_basic";

@@ -207,6 +207,18 @@ test('no token or client secret in plain text in the database files or the logs'
   }
 });
 
+test('client_secret_basic: percent-encoded credentials are decoded (RFC 6749 §2.3.1), a broken escape is refused', async () => {
+  // every character escaped, as a client may legally send it
+  const pct = (v) => [...Buffer.from(v)].map((c) => '%' + c.toString(16).padStart(2, '0').toUpperCase()).join('');
+  const hdr = (id, secret) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+  const ok = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: hdr(pct(cc.client_id), pct(cc.client_secret)) } });
+  assert.equal(ok.status, 200);
+  assert.ok(ok.json.access_token);
+  const bad = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: hdr(cc.client_id, cc.client_secret.slice(0, -1) + '%G') } });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.json.error, 'invalid_client');
+});
+
 test('SIGTERM stops the server cleanly', async () => {
   const s = await startServer();
   const { code } = await s.stop();
