@@ -112,6 +112,60 @@ static enum precheck precheck(struct rs_ctx *ctx, const struct rs_revoke_req *r)
     return live ? PRE_REVOKE : PRE_NOTHING;
 }
 
+/* A revocation that revokes completes asynchronously: its transaction is queued for the writer's
+ * next batch and the answer is rendered once that batch is durable, so no thread waits for the
+ * disk (the same path as client_credentials issuance). It owns copies of what the request had. */
+struct rv_async {
+    struct rs_ctx ctx; /* holds its own reference to the config snapshot */
+    struct rs_revoke_req r;
+    struct rs_revoke_result out;
+    char client_id[RS_ID_MAX + 1];
+    unsigned char (*keys)[RS_TOKEN_KEY_LEN]; /* heap */
+    char *audit_extra;                       /* heap */
+    enum rs_err result;
+    rs_async_done_fn *done;
+    void *done_arg;
+};
+
+static void rv_written(void *arg, enum rs_err result)
+{
+    struct rv_async *a = arg;
+    a->result = result;
+    a->done(a->done_arg);
+}
+
+static void rv_start(void *arg, rs_async_done_fn *done, void *done_arg)
+{
+    struct rv_async *a = arg;
+    a->done = done;
+    a->done_arg = done_arg;
+    /* once queued, a belongs to the completion: never touch it again here */
+    enum rs_err e = rs_store_revoke_async(a->ctx.store, &a->r, &a->out, rv_written, a);
+    if (e) {
+        a->result = e;
+        done(done_arg);
+    }
+}
+
+static void rv_finish(void *arg, struct rs_resp *resp)
+{
+    struct rv_async *a = arg;
+    if (a->result == RS_ERR_DENIED) {
+        refuse_foreign(&a->ctx, &a->r, resp);
+    } else if (a->result) {
+        /* RFC 7009 §2.2.1: 503 and the client assumes the token still exists */
+        rs_oauth_error_from(resp, a->ctx.cfg, a->result);
+    } else {
+        if (a->out.tokens)
+            rs_metrics_tokens_revoked((unsigned)a->out.tokens);
+        ok_empty(resp);
+    }
+    free(a->keys);
+    free(a->audit_extra);
+    rs_config_release((struct rs_config *)a->ctx.cfg);
+    free(a);
+}
+
 enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
 {
     const struct rs_config *cfg = ctx->cfg;
@@ -202,17 +256,39 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
             goto out;
         }
     }
-    if (!req->may_block) {
-        resp->defer = true; /* something to revoke: wait for the commit on a handler thread */
-        goto out;
-    }
     struct rs_buf extra;
     rs_buf_init(&extra, 0);
-    rs_buf_printf(&extra, "\"request_id\":\"%s\"", req->request_id);
+    rs_buf_puts(&extra, "\"request_id\":\"");
+    rs_buf_puts(&extra, req->request_id);
+    rs_buf_puts(&extra, "\"");
     if (hint && strlen(hint) < 64) {
         rs_buf_puts(&extra, ",\"hint\":\"");
         rs_buf_json_escape(&extra, hint);
         rs_buf_puts(&extra, "\"");
+    }
+    if (!req->may_block) {
+        /* something to revoke, on an I/O thread: asynchronously (rv_async) */
+        struct rv_async *a = calloc(1, sizeof *a);
+        if (!a) {
+            rs_buf_free(&extra);
+            e = RS_ERR_NOMEM;
+            goto out;
+        }
+        a->r = r;
+        snprintf(a->client_id, sizeof a->client_id, "%s", client.client_id);
+        a->r.client_id = a->client_id;
+        a->keys = hashes; /* ownership moves to a */
+        hashes = NULL;
+        a->r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])a->keys;
+        a->audit_extra = rs_buf_steal(&extra);
+        a->r.audit_extra = a->audit_extra;
+        a->ctx = *ctx;
+        a->ctx.cfg = rs_config_ref(ctx->cfg);
+        resp->async_start = rv_start;
+        resp->async_finish = rv_finish;
+        resp->async_arg = a;
+        e = RS_OK;
+        goto out;
     }
     r.audit_extra = extra.ptr ? extra.ptr : "";
     struct rs_revoke_result res;

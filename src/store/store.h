@@ -226,6 +226,7 @@ struct rs_revoke_result {
 enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
                             struct rs_revoke_result *out);
 /* Asynchronous writes, for request paths that must not hold a thread while the disk syncs:
+ * (rs_store_revoke_async is declared below, with the done type) 
  * the call queues the write and returns at once; done(arg, result) runs on the writer thread
  * once the batch holding the write has committed (RS_OK: durable) or failed. done must be
  * short and must not call the store. */
@@ -233,6 +234,12 @@ typedef void rs_store_done_fn(void *arg, enum rs_err result);
 /* As rs_store_tokens_put; the rows are copied. RS_ERR_NOMEM: nothing queued, done not called. */
 enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,
                                       rs_store_done_fn *done, void *arg);
+/* As rs_store_revoke, without waiting: r is copied (keys, client_id, audit_extra); *out is filled
+ * before done(arg, result) is called, and must stay valid until then. RS_ERR_NOMEM: nothing
+ * queued, done not called. */
+enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req *r,
+                                  struct rs_revoke_result *out, rs_store_done_fn *done,
+                                  void *arg);
 /* Queues an audit record without waiting for its commit: for outcomes that changed nothing
  * (refused requests, unknown tokens), so that they cost the caller no fsync. Copies its
  * arguments. A crash can lose the records of the last few milliseconds. */

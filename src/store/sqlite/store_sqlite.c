@@ -1937,6 +1937,54 @@ enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
     return e;
 }
 
+struct revoke_async {
+    struct revoke_arg a;
+    struct rs_revoke_req r; /* copy: its pointers point into this allocation */
+    char client_id[RS_ID_MAX + 1];
+    char *audit_extra;
+    unsigned char keys[][RS_TOKEN_KEY_LEN];
+};
+
+static enum rs_err job_revoke_async(struct conn *w, void *arg, bool *keep)
+{
+    struct revoke_async *ra = arg;
+    return job_revoke(w, &ra->a, keep);
+}
+
+enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req *r,
+                                  struct rs_revoke_result *out, rs_store_done_fn *done_fn,
+                                  void *arg)
+{
+    size_t nkeys = r->all ? 0 : r->n;
+    size_t extra = r->audit_extra ? strlen(r->audit_extra) + 1 : 0;
+    struct revoke_async *ra = calloc(1, sizeof *ra + nkeys * RS_TOKEN_KEY_LEN + extra);
+    struct job *j = calloc(1, sizeof *j);
+    if (!ra || !j) {
+        free(ra);
+        free(j);
+        return RS_ERR_NOMEM;
+    }
+    ra->r = *r;
+    copy_trunc(ra->client_id, sizeof ra->client_id, r->client_id);
+    ra->r.client_id = ra->client_id;
+    if (nkeys)
+        memcpy(ra->keys, r->hashes, nkeys * RS_TOKEN_KEY_LEN);
+    ra->r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])ra->keys;
+    if (extra) {
+        ra->audit_extra = (char *)ra->keys + nkeys * RS_TOKEN_KEY_LEN;
+        memcpy(ra->audit_extra, r->audit_extra, extra);
+    }
+    ra->r.audit_extra = ra->audit_extra;
+    ra->a.r = &ra->r;
+    ra->a.out = out;
+    j->fn = job_revoke_async;
+    j->arg = ra;
+    j->done_cb = done_fn;
+    j->done_arg = arg;
+    submit(s, j);
+    return RS_OK;
+}
+
 struct audit_async {
     char event[48];
     char client_id[RS_ID_MAX + 1];
