@@ -86,7 +86,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_GRANT_REVOKE] = "UPDATE grants SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
     [Q_GRANT_TOKENS_REVOKE] = "UPDATE tokens SET state = 1 WHERE grant_id = ?1 AND state <> 1",
     [Q_CLIENT_GRANTS] = "SELECT grant_id FROM grants WHERE client_id = ?1 AND revoked_at IS NULL",
-    [Q_USER_GRANTS] = "SELECT grant_id FROM grants WHERE sub = ?1 AND revoked_at IS NULL",
+    [Q_USER_GRANTS] = "SELECT grant_id FROM grants WHERE sub = ?1 AND sub <> '' AND revoked_at IS NULL",
     [Q_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [Q_CLIENT_PUT] = "INSERT INTO clients (" CLIENT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     [Q_CLIENT_UPDATE] = "UPDATE clients SET secret_hash=?2, reg_token_hash=?3, auth_method=?4, "
@@ -2179,7 +2179,7 @@ enum rs_err rs_store_token_list(struct rs_store *s, const struct rs_token_filter
                                            "WHERE (?1 IS NULL OR grant_id IN (SELECT grant_id "
                                            "FROM grants WHERE client_id = ?1)) AND (?2 IS NULL "
                                            "OR grant_id IN (SELECT grant_id FROM grants "
-                                           "WHERE sub = ?2)) "
+                                           "WHERE sub = ?2 AND sub <> '')) "
                                            "ORDER BY iat DESC, grant_id, type, hash "
                                            "LIMIT ?3 OFFSET ?4")
                          : NULL;
