@@ -204,6 +204,8 @@ struct rs_store {
     pthread_cond_t synced_cv; /* the syncer took the committed batches: the writer may commit */
     bool writer_done; /* the writer has handed over its last batch */
     int wal_fd;       /* the syncer's own descriptor of the WAL file, -1 until first opened */
+    int wal_frames;           /* WAL size after the writer's last commit (wal_hook); writer only */
+    atomic_uint_fast64_t writer_checkpoints;
     atomic_bool sync_broken; /* an fsync failed: nothing written since can be called durable */
     unsigned urgent; /* queued jobs whose caller (or client) waits for the commit */
     bool stopping;
@@ -370,6 +372,16 @@ static enum rs_err savepoint(struct conn *w, enum sp_op op)
     sqlite3_reset(*st);
     return rc == SQLITE_DONE ? RS_OK : RS_ERR_STORE;
 }
+#define WAL_LIMIT 4096 /* frames (16 MiB with 4 KiB pages) before the writer checkpoints itself */
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    ((struct rs_store *)arg)->wal_frames = frames;
+    return SQLITE_OK;
+}
+
 static void *writer_main(void *arg)
 {
     struct rs_store *s = arg;
@@ -469,6 +481,20 @@ static void *writer_main(void *arg)
             pthread_cond_signal(&s->sync_cv);
         }
         pthread_mutex_unlock(&s->lock);
+
+        /* Under continuous writes the checkpointer thread never catches the WAL's end (new frames
+         * arrive while it copies), so SQLite never restarts the WAL and the file grows without
+         * bound, each fsync then also writing the file's size. When the WAL passes WAL_LIMIT
+         * frames, the writer itself finishes the checkpoint between two batches: no new frame
+         * can arrive meanwhile, most frames were already copied by the checkpointer, and the next
+         * transaction starts the WAL again from its beginning. */
+        if (s->wal_frames > WAL_LIMIT) {
+            int log = 0, ckpt = 0;
+            if (sqlite3_wal_checkpoint_v2(s->writer.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                          &ckpt) == SQLITE_OK)
+                atomic_fetch_add(&s->writer_checkpoints, 1);
+            s->wal_frames = 0; /* the hook reports the size again after the next commit */
+        }
     }
     pthread_mutex_lock(&s->lock);
     s->writer_done = true;
@@ -735,6 +761,7 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
         e = exec(s->writer.db, "PRAGMA synchronous = NORMAL");
     if (e)
         goto fail;
+    sqlite3_wal_hook(s->writer.db, wal_hook, s);
     if (pthread_create(&s->syncer_thread, NULL, syncer_main, s)) {
         e = RS_ERR_STORE;
         goto fail;
