@@ -372,6 +372,7 @@ static enum rs_err savepoint(struct conn *w, enum sp_op op)
     sqlite3_reset(*st);
     return rc == SQLITE_DONE ? RS_OK : RS_ERR_STORE;
 }
+#define LAZY_SYNC_US 50000 /* longest wait for the fsync of records nobody waits for */
 #define WAL_LIMIT 4096 /* frames (16 MiB with 4 KiB pages) before the writer checkpoints itself */
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -533,26 +534,53 @@ static void *syncer_main(void *arg)
 {
     struct rs_store *s = arg;
     pthread_setname_np(pthread_self(), "rs-syncer");
+    bool dirty = false;      /* committed writes not yet fsynced (records nobody waits for) */
+    uint64_t last_sync = 0;  /* monotonic µs of the last fsync */
     for (;;) {
         pthread_mutex_lock(&s->lock);
-        while (!s->sync_head && !s->writer_done)
-            pthread_cond_wait(&s->sync_cv, &s->lock);
+        while (!s->sync_head && !s->writer_done) {
+            if (!dirty) {
+                pthread_cond_wait(&s->sync_cv, &s->lock);
+                continue;
+            }
+            /* unsynced records wait at most LAZY_SYNC_US for their fsync */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += LAZY_SYNC_US * 1000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&s->sync_cv, &s->lock, &until) != 0)
+                break;
+        }
         struct job *batch = s->sync_head;
         s->sync_head = s->sync_tail = NULL;
         pthread_cond_signal(&s->synced_cv);
         bool stop = s->writer_done && !batch;
         pthread_mutex_unlock(&s->lock);
-        if (stop)
+        if (stop && !dirty)
             break;
 
-        bool wrote = false;
-        for (struct job *j = batch; j; j = j->next)
+        bool wrote = false, waited = false;
+        for (struct job *j = batch; j; j = j->next) {
             wrote |= j->kept;
-        if (wrote && !atomic_load(&s->sync_broken) && sync_wal(s) != 0) {
+            waited |= !j->detached || j->done_cb; /* somebody learns of this write */
+        }
+        /* Writes nobody is told of (audit records of requests that changed nothing) need no
+         * fsync of their own: store.h lets a crash lose their last moments. They are fsynced
+         * with the next write somebody waits for, or after LAZY_SYNC_US at most. */
+        bool need = waited || stop || rs_clock_mono_us() - last_sync >= LAZY_SYNC_US;
+        if (wrote && !need) {
+            dirty = true;
+        } else if ((wrote || dirty) && !atomic_load(&s->sync_broken) && sync_wal(s) != 0) {
             char err[16];
             snprintf(err, sizeof err, "%d", errno);
             RS_LOG_ERROR("store_fsync_failed", "errno", err, NULL);
             atomic_store(&s->sync_broken, true);
+        } else if (wrote || dirty) {
+            dirty = false;
+            last_sync = rs_clock_mono_us();
         }
         if (atomic_load(&s->sync_broken)) {
             for (struct job *j = batch; j; j = j->next)
