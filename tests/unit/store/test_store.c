@@ -105,13 +105,13 @@ static void put_pair(struct rs_store *s, const char *grant, const char *client)
 static void test_migrations(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(rs_store_schema_version(f->s), 6); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 7); /* the number of migrations */
     put_pair(f->s, "g1", "c1");
     reopen(f); /* applying migrations again must be a no-op that keeps the data */
-    assert_int_equal(rs_store_schema_version(f->s), 6); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 7); /* the number of migrations */
     assert_int_equal(state_of(f->s, "g1.a"), RS_TS_ACTIVE);
     reopen(f);
-    assert_int_equal(rs_store_schema_version(f->s), 6); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 7); /* the number of migrations */
 }
 
 /* Migration 0005: a token row stored under the old key (32-byte SHA-256) is found afterwards by
@@ -140,7 +140,7 @@ static void test_migration_token_keys(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(rs_store_open(f->path, &f->s), RS_OK);
-    assert_int_equal(rs_store_schema_version(f->s), 6);
+    assert_int_equal(rs_store_schema_version(f->s), 7);
     struct rs_token got;
     assert_int_equal(get(f->s, legacy, &got), RS_OK);
     assert_string_equal(got.grant_id, "g-old");
