@@ -95,6 +95,20 @@ static enum rs_err fail(struct rs_ctx *ctx, struct rs_resp *resp, const struct p
     return RS_ERR_DENIED;
 }
 
+/* Per-thread memory of Basic credentials that authenticated: the SHA-256 of the header value and
+ * the client it proved, valid while no client changed (the store's client generation). A machine
+ * client sends the same header on every request; a hit skips the base64 and percent decoding
+ * and the keyed digest of the secret. Only the header's digest is kept, never the secret. */
+#define AUTH_CACHE 16
+struct auth_entry {
+    bool used;
+    uint64_t gen;
+    const void *pepper; /* the secret digests' key the entry was verified under */
+    unsigned char digest[RS_HASH_LEN];
+    char client_id[RS_ID_MAX + 1];
+};
+static _Thread_local struct auth_entry auth_cache[AUTH_CACHE];
+
 enum rs_err rs_client_authenticate(struct rs_ctx *ctx, const struct rs_req *req,
                                    const struct rs_form *form, struct rs_client *client,
                                    struct rs_resp *resp)
@@ -106,11 +120,28 @@ enum rs_err rs_client_authenticate(struct rs_ctx *ctx, const struct rs_req *req,
     const char *form_secret = rs_form_get(form, "client_secret");
     memset(client, 0, sizeof *client);
 
+    unsigned char hdr_digest[RS_HASH_LEN];
+    uint64_t gen = 0;
+    struct auth_entry *ce = NULL;
     if (authz && strncasecmp(authz, "Basic ", 6) == 0) {
         if (form_secret) {
             rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_REQUEST,
                            "more than one client authentication method used", NULL);
             return RS_ERR_DENIED;
+        }
+        /* read before anything is verified: a client change from now on invalidates the entry */
+        gen = rs_store_client_generation(ctx->store);
+        rs_hash_sha256(authz + 6, strlen(authz + 6), hdr_digest);
+        ce = &auth_cache[hdr_digest[RS_HASH_LEN - 1] % AUTH_CACHE];
+        if (ce->used && ce->gen == gen && ce->pepper == (const void *)ctx->pepper &&
+            sodium_memcmp(ce->digest, hdr_digest, RS_HASH_LEN) == 0 &&
+            (!form_id || strcmp(form_id, ce->client_id) == 0) &&
+            rs_store_client_get(ctx->store, ce->client_id, client) == RS_OK) {
+            if (strcmp(client->auth_method, "client_secret_basic") == 0) {
+                snprintf(resp->client_id, sizeof resp->client_id, "%s", client->client_id);
+                return RS_OK;
+            }
+            rs_client_clear(client); /* cannot happen while gen holds; verify in full */
         }
         if (!parse_basic(authz + 6, &p)) {
             p.basic = true;
@@ -157,6 +188,13 @@ enum rs_err rs_client_authenticate(struct rs_ctx *ctx, const struct rs_req *req,
     if (why) {
         rs_client_clear(client);
         return fail(ctx, resp, &p, why);
+    }
+    if (p.basic && ce) {
+        ce->used = true;
+        ce->gen = gen;
+        ce->pepper = ctx->pepper;
+        memcpy(ce->digest, hdr_digest, RS_HASH_LEN);
+        snprintf(ce->client_id, sizeof ce->client_id, "%s", client->client_id);
     }
     snprintf(resp->client_id, sizeof resp->client_id, "%s", client->client_id);
     return RS_OK;

@@ -189,6 +189,9 @@ int64_t rs_store_status_alloc(struct rs_store *s, size_t n);
  * = the token is no longer valid): *bits_out is heap (free()), *len_out its length in bytes,
  * covering every index allocated so far. */
 enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, size_t *len_out);
+/* Changes whenever a client was added, changed or removed; never equal across two stores
+ * (callers may cache client authentication results under it). */
+uint64_t rs_store_client_generation(struct rs_store *s);
 /* Changes whenever a commit changed existing token rows (the token cache generation). */
 uint64_t rs_store_token_generation(struct rs_store *s);
 

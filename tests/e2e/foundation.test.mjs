@@ -219,6 +219,29 @@ test('client_secret_basic: percent-encoded credentials are decoded (RFC 6749 §2
   assert.equal(bad.json.error, 'invalid_client');
 });
 
+test('a remembered Basic credential stops working the moment its client is deleted or replaced', async () => {
+  // the server remembers headers that authenticated (per thread, by digest): warm every thread
+  const c = await server.createClient({ client_id: 'remembered-1', grant_types: ['client_credentials'] });
+  const headers = { authorization: basic(c.client_id, c.client_secret) };
+  const burst = () => Promise.all(Array.from({ length: 24 }, () => server.form('/token', { grant_type: 'client_credentials' }, { headers })));
+  for (const r of await burst()) assert.equal(r.status, 200);
+  // same client, one character of the secret changed: refused even right after the good ones
+  const wrong = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic(c.client_id, c.client_secret.slice(0, -1) + (c.client_secret.endsWith('A') ? 'B' : 'A')) } });
+  assert.equal(wrong.status, 401);
+  assert.equal((await server.admin('DELETE', `/clients/${c.client_id}`)).status, 204);
+  for (const r of await burst()) {
+    assert.equal(r.status, 401);
+    assert.equal(r.json.error, 'invalid_client');
+  }
+  // a new client under the same client_id has a new secret: the old header proves nothing
+  for (const r of await burst()) assert.equal(r.status, 401);
+  const again = await server.createClient({ client_id: 'remembered-1', grant_types: ['client_credentials'] });
+  assert.notEqual(again.client_secret, c.client_secret);
+  for (const r of await burst()) assert.equal(r.status, 401, 'the old secret of a replaced client');
+  const fresh = await server.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: basic(again.client_id, again.client_secret) } });
+  assert.equal(fresh.status, 200);
+});
+
 test('SIGTERM stops the server cleanly', async () => {
   const s = await startServer();
   const { code } = await s.stop();

@@ -2345,6 +2345,11 @@ int64_t rs_store_status_alloc(struct rs_store *s, size_t n)
     return atomic_fetch_add(&s->next_status_idx, (int_fast64_t)n);
 }
 
+uint64_t rs_store_client_generation(struct rs_store *s)
+{
+    return s->id << 40 ^ atomic_load_explicit(&s->client_gen, memory_order_acquire);
+}
+
 uint64_t rs_store_token_generation(struct rs_store *s)
 {
     return atomic_load_explicit(&s->token_gen, memory_order_acquire);
