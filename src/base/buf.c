@@ -13,7 +13,7 @@ void rs_buf_init(struct rs_buf *b, size_t max)
     b->max = max;
 }
 
-static enum rs_err reserve(struct rs_buf *b, size_t extra)
+enum rs_err rs_buf_reserve(struct rs_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
     if (need < b->len)
@@ -35,7 +35,7 @@ static enum rs_err reserve(struct rs_buf *b, size_t extra)
 
 enum rs_err rs_buf_append(struct rs_buf *b, const void *data, size_t len)
 {
-    enum rs_err e = reserve(b, len);
+    enum rs_err e = rs_buf_reserve(b, len);
     if (e)
         return e;
     if (len)
@@ -58,7 +58,7 @@ enum rs_err rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return RS_ERR_INVALID;
-    enum rs_err e = reserve(b, (size_t)n);
+    enum rs_err e = rs_buf_reserve(b, (size_t)n);
     if (e)
         return e;
     va_start(ap, fmt);

@@ -16,6 +16,9 @@ struct rs_buf {
 
 void rs_buf_init(struct rs_buf *b, size_t max);
 enum rs_err rs_buf_append(struct rs_buf *b, const void *data, size_t len);
+/* Makes room for extra more bytes, so that appends up to that size do not move the data (a
+ * buffer that will hold a secret is sized once: no copy of it is left in freed memory). */
+enum rs_err rs_buf_reserve(struct rs_buf *b, size_t extra);
 enum rs_err rs_buf_puts(struct rs_buf *b, const char *s);
 enum rs_err rs_buf_printf(struct rs_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -107,7 +107,13 @@ enum rs_err rs_grant_respond(struct rs_ctx *ctx, const struct rs_mint *m, struct
 {
     struct rs_buf *b = &resp->body;
     b->len = 0;
-    enum rs_err e = rs_buf_puts(b, "{\"access_token\":\"");
+    /* sized once: growing would leave copies of the tokens in freed memory */
+    size_t need = 160 + strlen(m->access) + (m->scope ? 2 * strlen(m->scope) : 0) +
+                  (m->refresh ? strlen(m->refresh_token) : 0) +
+                  (m->id_token_jwt ? strlen(m->id_token_jwt) : 0);
+    enum rs_err e = rs_buf_reserve(b, need);
+    if (!e)
+        e = rs_buf_puts(b, "{\"access_token\":\"");
     if (!e)
         e = rs_buf_json_escape(b, m->access);
     if (!e)

@@ -101,6 +101,10 @@ static enum precheck precheck(struct rs_ctx *ctx, const struct rs_revoke_req *r)
             continue;
         if (e)
             return PRE_REVOKE;
+        /* already revoked or used, as seen by a reader: that change may still wait for its
+         * fsync, and a 200 must not rest on it; the transaction answers after that fsync */
+        if (t.state != RS_TS_ACTIVE && !rs_store_tokens_durable(ctx->store))
+            return PRE_REVOKE;
         if (t.state != RS_TS_ACTIVE || t.exp <= r->now)
             continue;
         live = true;
@@ -238,6 +242,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])hashes;
         r.n = nkeys;
         presented = (size_t)n;
+        r.presented = presented;
     }
     if (!r.all) {
         /* Read-only first look: when nothing presented is live, or a live token is foreign and

@@ -194,6 +194,10 @@ enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, s
 uint64_t rs_store_client_generation(struct rs_store *s);
 /* Changes whenever a commit changed existing token rows (the token cache generation). */
 uint64_t rs_store_token_generation(struct rs_store *s);
+/* True when every committed change of token rows is also durable. Readers can see a commit up
+ * to one fsync before it is on disk; a decision that answers without writing (a revocation
+ * that finds its token already revoked) must not rest on a change that is not durable yet. */
+bool rs_store_tokens_durable(struct rs_store *s);
 
 /* --- statistics for /metrics --- */
 struct rs_store_stats {
@@ -208,6 +212,8 @@ void rs_store_fail_commits(struct rs_store *s, bool on);
 struct rs_revoke_req {
     const unsigned char (*hashes)[RS_TOKEN_KEY_LEN]; /* presented tokens (store keys) */
     size_t n;
+    size_t presented;         /* tokens in the request, for the audit (n counts only those in a
+                               * form the server issues) */
     const char *client_id;    /* the authenticated caller */
     bool may_revoke_foreign;  /* allowRevokeForOtherClients and scope revoke_any_token */
     bool all;                 /* revoke every grant of client_id; hashes ignored */
@@ -230,9 +236,9 @@ enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
                             struct rs_revoke_result *out);
 /* Asynchronous writes, for request paths that must not hold a thread while the disk syncs:
  * (rs_store_revoke_async is declared below, with the done type) 
- * the call queues the write and returns at once; done(arg, result) runs on the writer thread
- * once the batch holding the write has committed (RS_OK: durable) or failed. done must be
- * short and must not call the store. */
+ * the call queues the write and returns at once; done(arg, result) runs on the store's syncer
+ * thread once the batch holding the write is durable (RS_OK) or failed. done must be short and
+ * must not call the store. */
 typedef void rs_store_done_fn(void *arg, enum rs_err result);
 /* As rs_store_tokens_put; the rows are copied. RS_ERR_NOMEM: nothing queued, done not called. */
 enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,

@@ -215,6 +215,9 @@ struct rs_store {
     atomic_uint_fast64_t commits, commit_us, batched, failures;
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
     atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
+    atomic_uint_fast64_t tok_commit_seq;  /* bumped before every commit that changes token rows */
+    atomic_uint_fast64_t tok_durable_seq; /* tok_commit_seq as of the last completed fsync */
+    uint64_t handed_seq; /* tok_commit_seq when the writer last handed a batch over (lock) */
     atomic_int_fast64_t next_status_idx; /* next unallocated status list index */
 };
 
@@ -441,19 +444,20 @@ static void *writer_main(void *arg)
             j->kept = keep;
         }
         if (began) {
-            bool ok;
+            bool ok, changes_tokens = false;
+            for (struct job *j = batch; j; j = j->next)
+                changes_tokens |= j->kept && !j->inserts_only;
+            /* before readers can see the commit: it is not durable yet (rs_store_tokens_durable) */
+            if (changes_tokens)
+                atomic_fetch_add_explicit(&s->tok_commit_seq, 1, memory_order_release);
             if (atomic_load(&s->fail_commits) || atomic_load(&s->sync_broken))
                 ok = false;
             else
                 ok = exec(s->writer.db, "COMMIT") == RS_OK;
-            if (ok) {
-                /* before any caller learns of this commit: cached token rows are stale now */
-                for (struct job *j = batch; j; j = j->next)
-                    if (j->kept && !j->inserts_only) {
-                        atomic_fetch_add_explicit(&s->token_gen, 1, memory_order_release);
-                        break;
-                    }
-            }
+            /* after the commit and before any caller learns of it: cached token rows are stale
+             * now (bumped after, or a reader could cache the old row under the new value) */
+            if (ok && changes_tokens)
+                atomic_fetch_add_explicit(&s->token_gen, 1, memory_order_release);
             if (!ok) {
                 sqlite3_exec(s->writer.db, "ROLLBACK", NULL, NULL, NULL);
                 atomic_fetch_add(&s->failures, 1);
@@ -479,6 +483,7 @@ static void *writer_main(void *arg)
             else
                 s->sync_head = batch;
             s->sync_tail = last;
+            s->handed_seq = atomic_load_explicit(&s->tok_commit_seq, memory_order_acquire);
             pthread_cond_signal(&s->sync_cv);
         }
         pthread_mutex_unlock(&s->lock);
@@ -505,22 +510,29 @@ static void *writer_main(void *arg)
 }
 
 /* fsyncs the WAL file: every frame the writer wrote before this call is durable when it returns
- * 0. Linux syncs the file (inode), whichever descriptor wrote to it, so the syncer keeps its own.
- * The WAL file lives as long as the writer's connection: SQLite deletes it only when the last
- * connection closes, and restarts or truncates it in place otherwise. */
+ * 0. Linux syncs the file (inode), whichever descriptor wrote to it, so the store keeps its own,
+ * opened at start (open_wal). The WAL file lives as long as the writer's connection: SQLite
+ * deletes it only when the last connection closes, and restarts or truncates it in place. */
 static int sync_wal(struct rs_store *s)
 {
-    if (s->wal_fd < 0) {
-        char *wal = malloc(strlen(s->path) + 5);
-        if (!wal)
-            return -1;
-        sprintf(wal, "%s-wal", s->path);
-        s->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
-        free(wal);
-        if (s->wal_fd < 0)
-            return -1;
-    }
     return fdatasync(s->wal_fd);
+}
+
+/* Opens the store's descriptor of the WAL file, by the name SQLite uses (it follows a symlinked
+ * database path to the real file's folder). At start, so that no request can meet a failure. */
+static enum rs_err open_wal(struct rs_store *s)
+{
+    const char *db = sqlite3_db_filename(s->writer.db, "main");
+    const char *wal = db ? sqlite3_filename_wal(db) : NULL;
+    s->wal_fd = wal && *wal ? open(wal, O_RDONLY | O_CLOEXEC) : -1;
+    if (s->wal_fd < 0) {
+        char err[16];
+        snprintf(err, sizeof err, "%d", errno);
+        RS_LOG_ERROR("store_error", "op", "open WAL for fsync", "path", wal ? wal : "?", "errno",
+                     err, NULL);
+        return RS_ERR_STORE;
+    }
+    return RS_OK;
 }
 
 /* The durability half of group commit. The writer commits batch after batch with
@@ -534,8 +546,8 @@ static void *syncer_main(void *arg)
 {
     struct rs_store *s = arg;
     pthread_setname_np(pthread_self(), "rs-syncer");
-    bool dirty = false;      /* committed writes not yet fsynced (records nobody waits for) */
-    uint64_t last_sync = 0;  /* monotonic µs of the last fsync */
+    bool dirty = false;        /* committed writes not yet fsynced (records nobody waits for) */
+    uint64_t dirty_since = 0;  /* monotonic µs when dirty was set */
     for (;;) {
         pthread_mutex_lock(&s->lock);
         while (!s->sync_head && !s->writer_done) {
@@ -543,11 +555,15 @@ static void *syncer_main(void *arg)
                 pthread_cond_wait(&s->sync_cv, &s->lock);
                 continue;
             }
-            /* unsynced records wait at most LAZY_SYNC_US for their fsync */
+            /* unsynced records wait at most LAZY_SYNC_US for their fsync, counted from the
+             * first of them */
+            uint64_t now = rs_clock_mono_us(), due = dirty_since + LAZY_SYNC_US;
+            if (now >= due)
+                break;
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += LAZY_SYNC_US * 1000L;
-            if (until.tv_nsec >= 1000000000L) {
+            until.tv_nsec += (long)(due - now) * 1000L;
+            while (until.tv_nsec >= 1000000000L) {
                 until.tv_sec++;
                 until.tv_nsec -= 1000000000L;
             }
@@ -556,6 +572,9 @@ static void *syncer_main(void *arg)
         }
         struct job *batch = s->sync_head;
         s->sync_head = s->sync_tail = NULL;
+        /* the commits counted in seq had all returned before their batches were handed over,
+         * so the fsync below covers them; one still running is not counted */
+        uint64_t seq = s->handed_seq;
         pthread_cond_signal(&s->synced_cv);
         bool stop = s->writer_done && !batch;
         pthread_mutex_unlock(&s->lock);
@@ -570,8 +589,11 @@ static void *syncer_main(void *arg)
         /* Writes nobody is told of (audit records of requests that changed nothing) need no
          * fsync of their own: store.h lets a crash lose their last moments. They are fsynced
          * with the next write somebody waits for, or after LAZY_SYNC_US at most. */
-        bool need = waited || stop || rs_clock_mono_us() - last_sync >= LAZY_SYNC_US;
+        bool need = waited || stop || (dirty && rs_clock_mono_us() - dirty_since >= LAZY_SYNC_US);
+
         if (wrote && !need) {
+            if (!dirty)
+                dirty_since = rs_clock_mono_us();
             dirty = true;
         } else if ((wrote || dirty) && !atomic_load(&s->sync_broken) && sync_wal(s) != 0) {
             char err[16];
@@ -580,7 +602,7 @@ static void *syncer_main(void *arg)
             atomic_store(&s->sync_broken, true);
         } else if (wrote || dirty) {
             dirty = false;
-            last_sync = rs_clock_mono_us();
+            atomic_store_explicit(&s->tok_durable_seq, seq, memory_order_release);
         }
         if (atomic_load(&s->sync_broken)) {
             for (struct job *j = batch; j; j = j->next)
@@ -758,6 +780,7 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     *out = NULL;
     if (!s)
         return e;
+    s->wal_fd = -1;
     s->id = atomic_fetch_add(&store_ids, 1) + 1;
     s->path = strdup(path);
     if (!s->path)
@@ -769,7 +792,6 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     pthread_cond_init(&s->ckpt_cv, NULL);
     pthread_cond_init(&s->sync_cv, NULL);
     pthread_cond_init(&s->synced_cv, NULL);
-    s->wal_fd = -1;
     e = conn_open(&s->writer, path, false);
     if (e)
         goto fail;
@@ -787,6 +809,8 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
         e = migrate(&s->writer, &version);
     if (!e)
         e = exec(s->writer.db, "PRAGMA synchronous = NORMAL");
+    if (!e)
+        e = open_wal(s);
     if (e)
         goto fail;
     sqlite3_wal_hook(s->writer.db, wal_hook, s);
@@ -818,6 +842,8 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     *out = s;
     return RS_OK;
 fail:
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
     conn_close(&s->writer);
     free(s->path);
     free(s);
@@ -1964,7 +1990,7 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
     if (!e) {
         out->grants = n;
         e = rs_buf_printf(&detail, "{\"presented\":%zu,\"tokens_revoked\":%zu,\"grants_revoked\":%zu,"
-                                   "\"grant_ids\":[", r->all ? 0 : r->n, out->tokens, n);
+                                   "\"grant_ids\":[", r->all ? 0 : r->presented, out->tokens, n);
         for (size_t i = 0; i < n && i < 1000 && !e; i++)
             e = rs_buf_printf(&detail, "%s\"%s\"", i ? "," : "", ids[i]);
         if (!e)
@@ -2353,6 +2379,12 @@ uint64_t rs_store_client_generation(struct rs_store *s)
 uint64_t rs_store_token_generation(struct rs_store *s)
 {
     return atomic_load_explicit(&s->token_gen, memory_order_acquire);
+}
+
+bool rs_store_tokens_durable(struct rs_store *s)
+{
+    return atomic_load_explicit(&s->tok_durable_seq, memory_order_acquire) ==
+           atomic_load_explicit(&s->tok_commit_seq, memory_order_acquire);
 }
 
 enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, size_t *len_out)
