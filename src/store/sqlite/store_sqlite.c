@@ -117,11 +117,14 @@ static const char *const sql[Q_COUNT] = {
     [Q_SETTING_PUT] = "INSERT INTO settings (key, value) VALUES (?1, ?2) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [Q_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
-    [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE exp < ?1",
-    [Q_PURGE_SESSIONS] = "DELETE FROM sessions WHERE exp < ?1",
-    [Q_PURGE_GRANTS] = "DELETE FROM grants WHERE NOT EXISTS "
-                       "(SELECT 1 FROM tokens t WHERE t.grant_id = grants.grant_id) "
-                       "AND created_at < ?1",
+    /* purge in chunks (tokens through tokens_exp), each returning the grants it touched */
+    [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE hash IN "
+                       "(SELECT hash FROM tokens WHERE exp < ?1 LIMIT ?2) RETURNING grant_id",
+    [Q_PURGE_SESSIONS] = "DELETE FROM sessions WHERE hash IN "
+                         "(SELECT hash FROM sessions WHERE exp < ?1 LIMIT ?2)",
+    /* a grant goes with its last token (only the purge deletes token rows) */
+    [Q_PURGE_GRANTS] = "DELETE FROM grants WHERE grant_id = ?1 "
+                       "AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = ?1)",
 };
 
 /* Per-thread cache of client records: client authentication reads the client on every request,
@@ -1317,24 +1320,61 @@ enum rs_err rs_store_client_grants_revoke(struct rs_store *s, const char *client
     return e;
 }
 
+/* The purge runs as a series of small write jobs, PURGE_CHUNK rows each, so that the writer's
+ * other jobs (issuance, revocation) get their turn between two chunks: deleting a burst of
+ * expired tokens in one transaction held every write for over a second (540,000 rows). */
+#define PURGE_CHUNK 500
+static enum rs_err add_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_t *cap,
+                             const char *id);
 struct purge_arg {
     int64_t now;
     size_t purged;
+    bool more; /* a chunk was full: there may be more to purge */
 };
 
 static enum rs_err job_purge(struct conn *w, void *arg, bool *keep)
 {
     struct purge_arg *a = arg;
-    static const enum stmt_id qs[] = {Q_PURGE_TOKENS, Q_PURGE_SESSIONS, Q_PURGE_GRANTS};
+    sqlite3_stmt *t = stmt(w, Q_PURGE_TOKENS), *ss = stmt(w, Q_PURGE_SESSIONS),
+                 *g = stmt(w, Q_PURGE_GRANTS);
+    char(*ids)[RS_GRANT_ID_LEN + 1] = NULL;
+    size_t n = 0, cap = 0, tokens = 0;
     enum rs_err e = RS_OK;
-    for (size_t i = 0; i < 3 && !e; i++) {
-        sqlite3_stmt *st = stmt(w, qs[i]);
-        if (!st)
-            return RS_ERR_STORE;
-        sqlite3_bind_int64(st, 1, a->now);
-        e = step_done(w, st);
+    *keep = false;
+    a->more = false;
+    if (!t || !ss || !g)
+        return RS_ERR_STORE;
+    sqlite3_bind_int64(t, 1, a->now);
+    sqlite3_bind_int(t, 2, PURGE_CHUNK);
+    int rc;
+    while (!e && (rc = sqlite3_step(t)) == SQLITE_ROW) {
+        tokens++;
+        const char *gid = (const char *)sqlite3_column_text(t, 0);
+        /* the tokens of a grant are usually deleted together: skip repeats of the last one */
+        if (gid && (!n || strcmp(ids[n - 1], gid) != 0))
+            e = add_grant(&ids, &n, &cap, gid);
+    }
+    if (!e && rc != SQLITE_DONE) {
+        log_sqlite("purge", w->db);
+        e = RS_ERR_STORE;
+    }
+    done(t);
+    for (size_t i = 0; i < n && !e; i++) {
+        BIND_TEXT(g, 1, ids[i]);
+        e = step_done(w, g);
         if (!e)
             a->purged += (size_t)sqlite3_changes(w->db);
+    }
+    free(ids);
+    if (!e) {
+        sqlite3_bind_int64(ss, 1, a->now);
+        sqlite3_bind_int(ss, 2, PURGE_CHUNK);
+        e = step_done(w, ss);
+        if (!e) {
+            size_t sessions = (size_t)sqlite3_changes(w->db);
+            a->purged += tokens + sessions;
+            a->more = tokens == PURGE_CHUNK || sessions == PURGE_CHUNK;
+        }
     }
     *keep = e == RS_OK;
     return e;
@@ -1342,10 +1382,17 @@ static enum rs_err job_purge(struct conn *w, void *arg, bool *keep)
 
 enum rs_err rs_store_purge_expired(struct rs_store *s, int64_t now, size_t *purged_out)
 {
+    size_t total = 0;
+    enum rs_err e;
     struct purge_arg a = {.now = now};
-    enum rs_err e = run_write(s, job_purge, &a);
+    do {
+        a.purged = 0;
+        e = run_write(s, job_purge, &a);
+        if (!e)
+            total += a.purged;
+    } while (!e && a.more);
     if (purged_out)
-        *purged_out = e ? 0 : a.purged;
+        *purged_out = total;
     return e;
 }
 

@@ -628,6 +628,41 @@ static void test_purge_expired(void **state)
     assert_int_equal(purged, 0);
 }
 
+/* More expired rows than one purge chunk: all go (in several short transactions), and so do the
+ * grants they leave empty; a grant that keeps a live token stays. */
+static void test_purge_in_chunks(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = time(NULL);
+    enum { GRANTS = 700 };
+    for (int i = 0; i < GRANTS; i++) {
+        char g[32], a[48], r[48];
+        snprintf(g, sizeof g, "gx%04d", i);
+        snprintf(a, sizeof a, "%s.a", g);
+        snprintf(r, sizeof r, "%s.r", g);
+        struct rs_token rows[2] = {tok(a, RS_TOK_ACCESS, g, "c-purge", now - 5),
+                                   tok(r, RS_TOK_REFRESH, g, "c-purge", now - 5)};
+        assert_int_equal(rs_store_tokens_put(f->s, rows, 2), RS_OK);
+    }
+    struct rs_token keep[2] = {tok("kept.a", RS_TOK_ACCESS, "gkeep", "c-purge", now - 5),
+                               tok("kept.r", RS_TOK_REFRESH, "gkeep", "c-purge", now + 100)};
+    assert_int_equal(rs_store_tokens_put(f->s, keep, 2), RS_OK);
+    size_t purged = 0;
+    assert_int_equal(rs_store_purge_expired(f->s, now, &purged), RS_OK);
+    /* 1401 tokens and 700 grants */
+    assert_int_equal(purged, 2 * GRANTS + 1 + GRANTS);
+    assert_int_equal(state_of(f->s, "gx0000.a"), -1);
+    assert_int_equal(state_of(f->s, "gx0699.r"), -1);
+    assert_int_equal(state_of(f->s, "kept.a"), -1);
+    assert_int_equal(state_of(f->s, "kept.r"), RS_TS_ACTIVE);
+    /* the client has one live grant left */
+    struct rs_revoke_select sel = {.client_id = "c-purge", .dry_run = true};
+    size_t grants = 0, tokens = 0;
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 1);
+    assert_int_equal(tokens, 1);
+}
+
 /* ---------- audit ---------- */
 struct audit_seen {
     size_t n;
@@ -743,6 +778,7 @@ int main(void)
         T(test_fail_commits),
         T(test_migration_token_keys),
         T(test_symlinked_path),
+        T(test_purge_in_chunks),
         T(test_purge_expired),
         T(test_audit),
         T(test_settings),
