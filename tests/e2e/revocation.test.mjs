@@ -260,8 +260,16 @@ describe('revocation, default configuration', () => {
     await rawRevoke(server, a, { token: 'unknown' });
     await rawRevoke(server, a, '');
     await server.form('/revoke', { token: 'x' }, { headers: { authorization: basic(a.client_id, 'wrong') } });
-    await new Promise((r) => setTimeout(r, 300)); // records of no-op outcomes are written asynchronously
-    const ev = (await server.admin('GET', `/audit?event=revoke&client_id=${a.client_id}&limit=1000`)).json.events;
+    // records of no-op outcomes are written asynchronously (within a few ms): poll up to 3 s,
+    // then check that there are exactly four
+    const list = async () => (await server.admin('GET', `/audit?event=revoke&client_id=${a.client_id}&limit=1000`)).json.events;
+    let ev = await list();
+    for (let i = 0; i < 60 && ev.length - before < 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ev = await list();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    ev = await list();
     assert.equal(ev.length - before, 4);
     const outcomes = ev.slice(0, 4).map((e) => e.outcome).sort();
     assert.deepEqual(outcomes, ['invalid_client', 'invalid_request', 'nothing_to_revoke', 'revoked']);
