@@ -43,7 +43,12 @@ static enum rs_err issue(struct rs_ctx *ctx, const struct rs_req *req, struct rs
     rs_rand_token(cred);
     rs_oauth_secret_digest(ctx, cred, d);
     enum rs_err e = rs_store_admin_cred_put(ctx->store, d, name);
-    if (e) {
+    if (e == RS_ERR_CONFLICT) {
+        /* another request took the name between the check and the insert */
+        e = rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST,
+                           "an admin credential with this name exists");
+        resp->status = 409;
+    } else if (e) {
         e = rs_admin_fail(ctx, resp, e);
     } else {
         json_t *detail = json_pack("{s:s}", "name", name);

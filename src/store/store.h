@@ -159,6 +159,7 @@ enum rs_err rs_store_session_get(struct rs_store *s, const unsigned char hash[RS
                                  struct rs_session *out);
 
 /* --- admin credentials (keyed digests) --- */
+/* RS_ERR_CONFLICT: a credential of that name exists (checked in the insert's transaction). */
 enum rs_err rs_store_admin_cred_put(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],
                                     const char *name);
 enum rs_err rs_store_admin_cred_check(struct rs_store *s, const unsigned char hash[RS_HASH_LEN],

@@ -225,6 +225,10 @@ test('admin credentials: issue, use, list, delete; never the one in use', async 
   assert.ok(!r.text.includes(cred));
 
   assert.equal((await server.admin('POST', '/credentials', { name: 'ops-1' })).status, 409);
+  // concurrent requests for one new name: exactly one gets it
+  const racing = await Promise.all(Array.from({ length: 12 }, () => server.admin('POST', '/credentials', { name: 'ops-race' })));
+  assert.deepEqual(racing.map((x) => x.status).sort(), [201, ...Array(11).fill(409)]);
+  assert.equal((await server.admin('GET', '/credentials')).json.credentials.filter((c) => c.name === 'ops-race').length, 1);
   assert.equal((await server.admin('POST', '/credentials', { name: 'bad name!' })).status, 400);
   assert.equal((await server.admin('POST', '/credentials', {})).status, 400);
 

@@ -107,7 +107,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username",
     [Q_SESSION_PUT] = "INSERT INTO sessions (hash, sub, auth_time, exp) VALUES (?1,?2,?3,?4)",
     [Q_SESSION_GET] = "SELECT hash, sub, auth_time, exp FROM sessions WHERE hash = ?1",
-    [Q_ADMIN_PUT] = "INSERT INTO admin_credentials (hash, name, created_at) VALUES (?1,?2,?3)",
+    /* names are unique: checked in the same transaction as the insert (the writer serialises) */
+    [Q_ADMIN_PUT] = "INSERT INTO admin_credentials (hash, name, created_at) SELECT ?1, ?2, ?3 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM admin_credentials WHERE name = ?2)",
     [Q_ADMIN_GET] = "SELECT name FROM admin_credentials WHERE hash = ?1",
     [Q_ADMIN_COUNT] = "SELECT count(*) FROM admin_credentials",
     [Q_AUDIT_PUT] = "INSERT INTO audit (time, event, client_id, outcome, detail) VALUES (?1,?2,?3,?4,?5)",
@@ -1799,6 +1801,8 @@ static enum rs_err job_admin_put(struct conn *w, void *arg, bool *keep)
     BIND_TEXT(st, 2, a->name);
     sqlite3_bind_int64(st, 3, rs_clock_now());
     enum rs_err e = step_done(w, st);
+    if (!e && sqlite3_changes(w->db) == 0)
+        e = RS_ERR_CONFLICT; /* a credential of that name exists */
     *keep = e == RS_OK;
     return e;
 }

@@ -171,6 +171,23 @@ static void test_symlinked_path(void **state)
     rs_store_close(s);
 }
 
+/* Admin credential names are unique, checked inside the insert's transaction: the second put of
+ * a name fails whatever the credential, and the first one still works. */
+static void test_admin_cred_unique_name(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char a[RS_HASH_LEN], b[RS_HASH_LEN];
+    memset(a, 0xaa, sizeof a);
+    memset(b, 0xbb, sizeof b);
+    assert_int_equal(rs_store_admin_cred_put(f->s, a, "ops"), RS_OK);
+    assert_int_equal(rs_store_admin_cred_put(f->s, b, "ops"), RS_ERR_CONFLICT);
+    char name[RS_ID_MAX + 1];
+    assert_int_equal(rs_store_admin_cred_check(f->s, a, name), RS_OK);
+    assert_string_equal(name, "ops");
+    assert_int_equal(rs_store_admin_cred_check(f->s, b, name), RS_ERR_NOT_FOUND);
+    assert_int_equal(rs_store_admin_cred_put(f->s, b, "ops-2"), RS_OK);
+}
+
 static void test_open_failure(void **state)
 {
     struct fixture *f = *state;
@@ -844,6 +861,7 @@ int main(void)
         T(test_symlinked_path),
         T(test_purge_in_chunks),
         T(test_wal_stays_bounded),
+        T(test_admin_cred_unique_name),
         T(test_purge_expired),
         T(test_audit),
         T(test_settings),
