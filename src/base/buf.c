@@ -145,6 +145,20 @@ enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s)
     return e;
 }
 
+enum rs_err rs_buf_json_member(struct rs_buf *b, const char *name, const char *value)
+{
+    enum rs_err e = rs_buf_append(b, ",\"", 2);
+    if (!e)
+        e = rs_buf_puts(b, name);
+    if (!e)
+        e = rs_buf_append(b, "\":\"", 3);
+    if (!e)
+        e = rs_buf_json_escape(b, value);
+    if (!e)
+        e = rs_buf_append(b, "\"", 1);
+    return e;
+}
+
 size_t rs_fmt_i64(char out[RS_I64_STRLEN], long long v)
 {
     char tmp[RS_I64_STRLEN];

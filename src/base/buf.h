@@ -29,6 +29,9 @@ enum rs_err rs_buf_json_escape(struct rs_buf *b, const char *s);
 #define RS_I64_STRLEN 21
 size_t rs_fmt_i64(char out[RS_I64_STRLEN], long long v); /* returns the length */
 enum rs_err rs_buf_put_i64(struct rs_buf *b, long long v);
+/* Appends ,"name":"value" with value JSON-escaped (name is a literal of ours): the members of
+ * the fixed-shape answers written without a JSON tree. */
+enum rs_err rs_buf_json_member(struct rs_buf *b, const char *name, const char *value);
 /* Takes ownership of the bytes away from the buffer; caller frees with free(). */
 char *rs_buf_steal(struct rs_buf *b);
 /* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 when the bytes are not UTF-8. */

@@ -9,6 +9,14 @@ int64_t rs_clock_now(void)
     return (int64_t)ts.tv_sec;
 }
 
+void rs_clock_deadline(struct timespec *out, uint64_t us)
+{
+    clock_gettime(CLOCK_REALTIME, out);
+    uint64_t ns = (uint64_t)out->tv_nsec + us * 1000u;
+    out->tv_sec += (time_t)(ns / 1000000000u);
+    out->tv_nsec = (long)(ns % 1000000000u);
+}
+
 uint64_t rs_clock_mono_us(void)
 {
     struct timespec ts;

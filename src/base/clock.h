@@ -5,5 +5,8 @@
 
 int64_t rs_clock_now(void);      /* seconds since the epoch */
 uint64_t rs_clock_mono_us(void); /* monotonic microseconds */
+struct timespec;
+/* The CLOCK_REALTIME instant us microseconds from now: the deadline pthread_cond_timedwait takes. */
+void rs_clock_deadline(struct timespec *out, uint64_t us);
 
 #endif

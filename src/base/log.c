@@ -4,6 +4,7 @@
  * writes the full one while callers fill the other. */
 #include "base/log.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -71,12 +72,7 @@ static void *log_main(void *arg)
         if (!lg.urgent) {
             /* let info lines gather for a millisecond: one write for many requests */
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            rs_clock_deadline(&until, 1000);
             while (!lg.urgent && lg.len < LOG_BUF / 2 &&
                    pthread_cond_timedwait(&lg.more, &lg.lock, &until) == 0)
                 ;

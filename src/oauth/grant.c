@@ -86,21 +86,6 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
     return RS_OK;
 }
 
-/* Appends ,"name":"value" with value escaped. */
-static enum rs_err member(struct rs_buf *b, const char *name, const char *value)
-{
-    enum rs_err e = rs_buf_append(b, ",\"", 2);
-    if (!e)
-        e = rs_buf_puts(b, name);
-    if (!e)
-        e = rs_buf_append(b, "\":\"", 3);
-    if (!e)
-        e = rs_buf_json_escape(b, value);
-    if (!e)
-        e = rs_buf_append(b, "\"", 1);
-    return e;
-}
-
 /* RFC 6749 §5.1. The shape is fixed, so it is written straight into the body (no JSON tree):
  * this is the answer of every issuance. */
 enum rs_err rs_grant_respond(struct rs_ctx *ctx, const struct rs_mint *m, struct rs_resp *resp)
@@ -121,11 +106,11 @@ enum rs_err rs_grant_respond(struct rs_ctx *ctx, const struct rs_mint *m, struct
     if (!e)
         e = rs_buf_put_i64(b, ctx->cfg->access_token_lifetime);
     if (!e && m->scope && *m->scope)
-        e = member(b, "scope", m->scope);
+        e = rs_buf_json_member(b, "scope", m->scope);
     if (!e && m->refresh)
-        e = member(b, "refresh_token", m->refresh_token);
+        e = rs_buf_json_member(b, "refresh_token", m->refresh_token);
     if (!e && m->id_token_jwt)
-        e = member(b, "id_token", m->id_token_jwt);
+        e = rs_buf_json_member(b, "id_token", m->id_token_jwt);
     if (!e)
         e = rs_buf_append(b, "}", 1);
     if (!e) {

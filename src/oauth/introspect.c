@@ -10,21 +10,6 @@
 #include "base/clock.h"
 #include <string.h>
 
-/* Appends ,"name":"escaped value". */
-static enum rs_err member(struct rs_buf *b, const char *name, const char *value)
-{
-    enum rs_err e = rs_buf_append(b, ",\"", 2);
-    if (!e)
-        e = rs_buf_puts(b, name);
-    if (!e)
-        e = rs_buf_append(b, "\":\"", 3);
-    if (!e)
-        e = rs_buf_json_escape(b, value);
-    if (!e)
-        e = rs_buf_append(b, "\"", 1);
-    return e;
-}
-
 /* The answer has a fixed shape, so it is written straight into the body (no JSON tree):
  * introspection is the hottest read path of a resource server. */
 static enum rs_err respond(struct rs_ctx *ctx, const struct rs_token *t, bool active,
@@ -38,13 +23,14 @@ static enum rs_err respond(struct rs_ctx *ctx, const struct rs_token *t, bool ac
     } else {
         e = rs_buf_puts(b, "{\"active\":true");
         if (!e)
-            e = member(b, "client_id", t->client_id);
+            e = rs_buf_json_member(b, "client_id", t->client_id);
         if (!e && t->scope[0])
-            e = member(b, "scope", t->scope);
+            e = rs_buf_json_member(b, "scope", t->scope);
         if (!e && t->sub[0])
-            e = member(b, "sub", t->sub);
+            e = rs_buf_json_member(b, "sub", t->sub);
         if (!e)
-            e = member(b, "token_type", t->type == RS_TOK_ACCESS ? "Bearer" : "refresh_token");
+            e = rs_buf_json_member(b, "token_type",
+                                   t->type == RS_TOK_ACCESS ? "Bearer" : "refresh_token");
         if (!e)
             e = rs_buf_puts(b, ",\"exp\":");
         if (!e)
@@ -54,16 +40,16 @@ static enum rs_err respond(struct rs_ctx *ctx, const struct rs_token *t, bool ac
         if (!e)
             e = rs_buf_put_i64(b, t->iat);
         if (!e)
-            e = member(b, "iss", ctx->cfg->issuer);
+            e = rs_buf_json_member(b, "iss", ctx->cfg->issuer);
         if (!e)
-            e = member(b, "aud", t->client_id);
+            e = rs_buf_json_member(b, "aud", t->client_id);
         if (!e && t->status_idx > 0 && rs_feature_enabled(ctx->cfg, RS_FEATURE_STATUS_LIST)) {
             /* where a resource server can follow this token's status without asking again */
             e = rs_buf_puts(b, ",\"status\":{\"status_list\":{\"idx\":");
             if (!e)
                 e = rs_buf_put_i64(b, t->status_idx);
             if (!e)
-                e = member(b, "uri", ctx->cfg->ep_url[RS_EP_STATUS_LIST]);
+                e = rs_buf_json_member(b, "uri", ctx->cfg->ep_url[RS_EP_STATUS_LIST]);
             if (!e)
                 e = rs_buf_puts(b, "}}");
         }

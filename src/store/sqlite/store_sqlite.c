@@ -403,12 +403,7 @@ static void *writer_main(void *arg)
             /* Only records nobody waits for (audit of requests that changed nothing): let them
              * gather for up to 2 ms, so they share an fsync, unless a waited-for write comes. */
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 2000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            rs_clock_deadline(&until, 2000);
             while (!s->urgent && !s->stopping &&
                    pthread_cond_timedwait(&s->work_cv, &s->lock, &until) == 0)
                 ;
@@ -566,12 +561,7 @@ static void *syncer_main(void *arg)
             if (now >= due)
                 break;
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)(due - now) * 1000L;
-            while (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            rs_clock_deadline(&until, due - now);
             if (pthread_cond_timedwait(&s->sync_cv, &s->lock, &until) != 0)
                 break;
         }
@@ -660,13 +650,7 @@ static void *checkpointer_main(void *arg)
     int log = 0;
     for (;;) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        long wait_ns = log > 4000 ? 10000000L : 200000000L;
-        until.tv_nsec += wait_ns;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        rs_clock_deadline(&until, log > 4000 ? 10000 : 200000);
         pthread_mutex_lock(&s->lock);
         if (!s->stopping)
             pthread_cond_timedwait(&s->ckpt_cv, &s->lock, &until);
