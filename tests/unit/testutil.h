@@ -13,7 +13,9 @@
 static inline int rs_test_mkdtemp(char *dir, size_t cap)
 {
     const char *base = getenv("TMPDIR");
-    snprintf(dir, cap, "%s/rs-unit-XXXXXX", base && *base ? base : "/tmp");
+    int n = snprintf(dir, cap, "%s/rs-unit-XXXXXX", base && *base ? base : "/tmp");
+    if (n < 0 || (size_t)n >= cap)
+        return -1; /* a TMPDIR too long for the buffer: fail setup, never a truncated template */
     return mkdtemp(dir) ? 0 : -1;
 }
 
