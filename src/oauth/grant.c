@@ -4,6 +4,7 @@
 #include "http/metrics.h"
 #include "base/b64url.h"
 #include "base/token_key.h"
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +45,21 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
     const struct rs_config *cfg = ctx->cfg;
     m->row_count = 0;
     m->id_token_jwt = NULL;
+    /* a grant without a user is its one token (store.h): its id comes from that token's key */
+    bool client_grant = !m->grant_id && !*m->sub;
+    assert(!client_grant || (!m->refresh && !m->id_token));
     if (m->grant_id)
         snprintf(m->grant_id_out, sizeof m->grant_id_out, "%s", m->grant_id);
-    else
+    else if (!client_grant)
         rs_grant_new_id(m->grant_id_out);
     /* every token gets its own index in the token status list (draft-ietf-oauth-status-list) */
     m->status_next = rs_store_status_alloc(ctx->store, 1 + m->refresh + m->id_token);
     rs_opaque_token_new(m->access);
+    if (client_grant) {
+        unsigned char key[RS_TOKEN_KEY_LEN];
+        rs_token_key(m->access, strlen(m->access), key);
+        rs_store_client_grant_id(key, m->grant_id_out);
+    }
     row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime, m->scope);
     if (m->refresh) {
         rs_opaque_token_new(m->refresh_token);

@@ -124,7 +124,18 @@ typedef void rs_store_user_cb(const struct rs_user *u, void *arg);
 enum rs_err rs_store_user_list(struct rs_store *s, rs_store_user_cb *cb, void *arg);
 
 /* --- grants and tokens --- */
-/* Stores n new tokens (all of one grant, which is created if new). */
+/* A grant without a user (sub "": client_credentials) holds exactly one token, and its token row
+ * is the whole grant (no grant row, two B-tree inserts per token instead of five). Its id is
+ * 'k', then the token key's first 8 bytes in hex (its issue time), then 15 random hex digits,
+ * so that a revocation by grant id finds the row through a range of the token keys. Grants with
+ * a user have the ids of rs_grant_new_id (hex digits only) and a row of their own. */
+#define RS_CLIENT_GRANT_MARK 'k'
+void rs_store_client_grant_id(const unsigned char key[RS_TOKEN_KEY_LEN],
+                              char out[RS_GRANT_ID_LEN + 1]);
+/* True when grant_id has the form above; then *prefix gets the 8 key bytes it names. */
+bool rs_store_client_grant_prefix(const char *grant_id, unsigned char prefix[8]);
+/* Stores n new tokens (all of one grant, which is created if new). A token without a user must be
+ * alone in its call and carry a grant id from rs_store_client_grant_id. */
 enum rs_err rs_store_tokens_put(struct rs_store *s, const struct rs_token *toks, size_t n);
 /* Reads a token by hash. NOT_FOUND. Returns revoked/used/expired tokens too: callers decide. */
 enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char key[RS_TOKEN_KEY_LEN],

@@ -39,6 +39,7 @@ enum stmt_id {
     Q_GRANT_PUT,
     Q_GRANT_REVOKE,
     Q_GRANT_TOKENS_REVOKE,
+    Q_CLIENT_GRANT_REVOKE,
     Q_CLIENT_GRANTS,
     Q_USER_GRANTS,
     Q_CLIENT_GET,
@@ -65,6 +66,8 @@ enum stmt_id {
     Q_SETTING_PUT,
     Q_SETTING_GET,
     Q_PURGE_TOKENS,
+    Q_PURGE_CC_NEXT,
+    Q_PURGE_CC,
     Q_PURGE_SESSIONS,
     Q_PURGE_GRANTS,
     Q_COUNT
@@ -84,8 +87,15 @@ static const char *const sql[Q_COUNT] = {
     [Q_TOKEN_SET_STATE] = "UPDATE tokens SET state = ?2 WHERE hash = ?1",
     [Q_GRANT_PUT] = "INSERT OR IGNORE INTO grants (grant_id, client_id, sub, created_at) VALUES (?1,?2,?3,?4)",
     [Q_GRANT_REVOKE] = "UPDATE grants SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
-    [Q_GRANT_TOKENS_REVOKE] = "UPDATE tokens SET state = 1 WHERE grant_id = ?1 AND state <> 1",
-    [Q_CLIENT_GRANTS] = "SELECT grant_id FROM grants WHERE client_id = ?1 AND revoked_at IS NULL",
+    /* "sub <> ''" everywhere a query goes through tokens_grant or tokens_exp (partial indexes of
+     * the tokens with a user); user-less tokens are their own grant (store.h), found by key range */
+    [Q_GRANT_TOKENS_REVOKE] = "UPDATE tokens SET state = 1 WHERE grant_id = ?1 AND sub <> '' "
+                              "AND state <> 1",
+    [Q_CLIENT_GRANT_REVOKE] = "UPDATE tokens SET state = 1 WHERE hash > ?1 AND hash < ?2 "
+                              "AND grant_id = ?3 AND state <> 1",
+    [Q_CLIENT_GRANTS] = "SELECT grant_id FROM grants WHERE client_id = ?1 AND revoked_at IS NULL "
+                        "UNION ALL SELECT grant_id FROM tokens WHERE sub = '' AND client_id = ?1 "
+                        "AND state = 0",
     [Q_USER_GRANTS] = "SELECT grant_id FROM grants WHERE sub = ?1 AND sub <> '' AND revoked_at IS NULL",
     [Q_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [Q_CLIENT_PUT] = "INSERT INTO clients (" CLIENT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -119,14 +129,19 @@ static const char *const sql[Q_COUNT] = {
     [Q_SETTING_PUT] = "INSERT INTO settings (key, value) VALUES (?1, ?2) "
                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [Q_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
-    /* purge in chunks (tokens through tokens_exp), each returning the grants it touched */
-    [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE hash IN "
-                       "(SELECT hash FROM tokens WHERE exp < ?1 LIMIT ?2) RETURNING grant_id",
+    /* purge in chunks: tokens with a user through tokens_exp, each chunk returning the grants
+     * it touched; user-less tokens client by client through tokens_cc (no grant rows) */
+    [Q_PURGE_TOKENS] = "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE "
+                       "exp < ?1 AND sub <> '' LIMIT ?2) RETURNING grant_id",
+    [Q_PURGE_CC_NEXT] = "SELECT client_id FROM tokens WHERE sub = '' AND client_id > ?1 "
+                        "ORDER BY client_id LIMIT 1",
+    [Q_PURGE_CC] = "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE sub = '' "
+                   "AND client_id = ?1 AND exp < ?2 LIMIT ?3)",
     [Q_PURGE_SESSIONS] = "DELETE FROM sessions WHERE hash IN "
                          "(SELECT hash FROM sessions WHERE exp < ?1 LIMIT ?2)",
     /* a grant goes with its last token (only the purge deletes token rows) */
     [Q_PURGE_GRANTS] = "DELETE FROM grants WHERE grant_id = ?1 "
-                       "AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = ?1)",
+                       "AND NOT EXISTS (SELECT 1 FROM tokens WHERE grant_id = ?1 AND sub <> '')",
 };
 
 /* Per-thread cache of client records: client authentication reads the client on every request,
@@ -1001,16 +1016,22 @@ static enum rs_err step_done(struct conn *c, sqlite3_stmt *st)
 /* ---------- tokens and grants (writer side) ---------- */
 static enum rs_err put_token(struct conn *w, const struct rs_token *t)
 {
-    sqlite3_stmt *g = stmt(w, Q_GRANT_PUT), *st = stmt(w, Q_TOKEN_PUT);
-    if (!g || !st)
+    sqlite3_stmt *st = stmt(w, Q_TOKEN_PUT);
+    enum rs_err e = RS_OK;
+    if (!st)
         return RS_ERR_STORE;
-    BIND_TEXT(g, 1, t->grant_id);
-    BIND_TEXT(g, 2, t->client_id);
-    BIND_TEXT(g, 3, t->sub);
-    sqlite3_bind_int64(g, 4, t->iat);
-    enum rs_err e = step_done(w, g);
-    if (e)
-        return e;
+    if (*t->sub) { /* a user-less token is its own grant: no grant row (store.h) */
+        sqlite3_stmt *g = stmt(w, Q_GRANT_PUT);
+        if (!g)
+            return RS_ERR_STORE;
+        BIND_TEXT(g, 1, t->grant_id);
+        BIND_TEXT(g, 2, t->client_id);
+        BIND_TEXT(g, 3, t->sub);
+        sqlite3_bind_int64(g, 4, t->iat);
+        e = step_done(w, g);
+        if (e)
+            return e;
+    }
     BIND_KEY(st, 1, t->hash);
     sqlite3_bind_int(st, 2, t->type);
     sqlite3_bind_int(st, 3, t->state);
@@ -1028,9 +1049,37 @@ static enum rs_err put_token(struct conn *w, const struct rs_token *t)
     return step_done(w, st);
 }
 
+/* Binds ?lo and ?hi to the key range of a user-less grant's token: keys that start with prefix
+ * (prefix itself, 8 bytes, sorts before every 40-byte key that starts with it). */
+static void bind_prefix_range(sqlite3_stmt *st, int lo, int hi, const unsigned char prefix[8],
+                              unsigned char next[8])
+{
+    memcpy(next, prefix, 8);
+    int i = 7;
+    while (i >= 0 && ++next[i] == 0) /* big-endian increment */
+        i--;
+    sqlite3_bind_blob(st, lo, prefix, 8, SQLITE_STATIC);
+    if (i < 0) /* prefix was all 0xff: no upper bound */
+        sqlite3_bind_blob(st, hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9, SQLITE_STATIC);
+    else
+        sqlite3_bind_blob(st, hi, next, 8, SQLITE_STATIC);
+}
+
 /* Revokes one grant; adds the number of tokens changed to *count. */
 static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *count)
 {
+    unsigned char prefix[8], next[8];
+    if (rs_store_client_grant_prefix(grant_id, prefix)) {
+        sqlite3_stmt *c = stmt(w, Q_CLIENT_GRANT_REVOKE);
+        if (!c)
+            return RS_ERR_STORE;
+        bind_prefix_range(c, 1, 2, prefix, next);
+        BIND_TEXT(c, 3, grant_id);
+        enum rs_err e = step_done(w, c);
+        if (!e && count)
+            *count += (size_t)sqlite3_changes(w->db);
+        return e;
+    }
     sqlite3_stmt *g = stmt(w, Q_GRANT_REVOKE), *t = stmt(w, Q_GRANT_TOKENS_REVOKE);
     if (!g || !t)
         return RS_ERR_STORE;
@@ -1315,8 +1364,43 @@ static enum rs_err add_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_
 struct purge_arg {
     int64_t now;
     size_t purged;
-    bool more; /* a chunk was full: there may be more to purge */
+    bool more; /* a chunk was full, or clients are left to visit: there may be more to purge */
+    char cc_after[RS_ID_MAX + 1]; /* user-less tokens: the clients up to this one are done */
 };
+
+/* One chunk of one client's expired user-less tokens (tokens_cc), clients in id order from
+ * a->cc_after; sets *more while clients are left. */
+static enum rs_err purge_cc_chunk(struct conn *w, struct purge_arg *a, bool *more)
+{
+    sqlite3_stmt *nx = stmt(w, Q_PURGE_CC_NEXT), *d = stmt(w, Q_PURGE_CC);
+    char client[RS_ID_MAX + 1];
+    *more = false;
+    if (!nx || !d)
+        return RS_ERR_STORE;
+    BIND_TEXT(nx, 1, a->cc_after);
+    int rc = sqlite3_step(nx);
+    if (rc == SQLITE_ROW)
+        col_text(nx, 0, client, sizeof client);
+    done(nx);
+    if (rc == SQLITE_DONE)
+        return RS_OK; /* every client visited */
+    if (rc != SQLITE_ROW) {
+        log_sqlite("purge", w->db);
+        return RS_ERR_STORE;
+    }
+    BIND_TEXT(d, 1, client);
+    sqlite3_bind_int64(d, 2, a->now);
+    sqlite3_bind_int(d, 3, PURGE_CHUNK);
+    enum rs_err e = step_done(w, d);
+    if (e)
+        return e;
+    size_t n = (size_t)sqlite3_changes(w->db);
+    a->purged += n;
+    if (n < PURGE_CHUNK) /* this client is done; a full chunk visits it again */
+        snprintf(a->cc_after, sizeof a->cc_after, "%s", client);
+    *more = true;
+    return RS_OK;
+}
 
 static enum rs_err job_purge(struct conn *w, void *arg, bool *keep)
 {
@@ -1362,6 +1446,10 @@ static enum rs_err job_purge(struct conn *w, void *arg, bool *keep)
             a->more = tokens == PURGE_CHUNK || sessions == PURGE_CHUNK;
         }
     }
+    bool cc_more = false;
+    if (!e)
+        e = purge_cc_chunk(w, a, &cc_more);
+    a->more |= cc_more;
     *keep = e == RS_OK;
     return e;
 }
@@ -2177,11 +2265,15 @@ static sqlite3_stmt *prepare_once(struct conn *c, const char *q)
     return st;
 }
 
-/* Live grants matching every selector that is set (an unset one binds NULL and matches all). */
+/* Live grants matching every selector that is set (an unset one binds NULL and matches all):
+ * grants with a user from their rows, user-less ones from their token rows (store.h). */
 #define SELECT_GRANTS_SQL                                                                  \
     "SELECT grant_id FROM grants WHERE revoked_at IS NULL AND (?1 IS NULL OR client_id = ?1) " \
     "AND (?2 IS NULL OR sub = ?2) AND (?3 IS NULL OR grant_id = ?3) "                         \
-    "AND (?4 IS NULL OR created_at < ?4) ORDER BY grant_id"
+    "AND (?4 IS NULL OR created_at < ?4) "                                                    \
+    "UNION ALL SELECT grant_id FROM tokens WHERE sub = '' AND state = 0 AND ?2 IS NULL "      \
+    "AND (?1 IS NULL OR client_id = ?1) AND (?3 IS NULL OR grant_id = ?3) "                   \
+    "AND (?4 IS NULL OR iat < ?4) ORDER BY grant_id"
 
 struct grant_ids {
     char (*ids)[RS_GRANT_ID_LEN + 1];
@@ -2230,19 +2322,30 @@ static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *
 static enum rs_err count_live_tokens(struct conn *c, const struct grant_ids *g, size_t *count)
 {
     sqlite3_stmt *st = prepare_once(c, "SELECT count(*) FROM tokens WHERE grant_id = ?1 "
-                                       "AND state <> 1");
+                                       "AND sub <> '' AND state <> 1"),
+                 *cc = prepare_once(c, "SELECT count(*) FROM tokens WHERE hash > ?1 AND "
+                                       "hash < ?2 AND grant_id = ?3 AND state <> 1");
     enum rs_err e = RS_OK;
-    if (!st)
-        return RS_ERR_STORE;
-    for (size_t i = 0; i < g->n && !e; i++) {
-        BIND_TEXT(st, 1, g->ids[i]);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            *count += (size_t)sqlite3_column_int64(st, 0);
+    for (size_t i = 0; i < g->n && !e && st && cc; i++) {
+        unsigned char prefix[8], next[8];
+        sqlite3_stmt *q = st;
+        if (rs_store_client_grant_prefix(g->ids[i], prefix)) {
+            q = cc;
+            bind_prefix_range(cc, 1, 2, prefix, next);
+            BIND_TEXT(cc, 3, g->ids[i]);
+        } else {
+            BIND_TEXT(st, 1, g->ids[i]);
+        }
+        if (sqlite3_step(q) == SQLITE_ROW)
+            *count += (size_t)sqlite3_column_int64(q, 0);
         else
             e = RS_ERR_STORE;
-        sqlite3_reset(st);
+        sqlite3_reset(q);
     }
+    if (!st || !cc)
+        e = RS_ERR_STORE;
     sqlite3_finalize(st);
+    sqlite3_finalize(cc);
     return e;
 }
 
@@ -2316,7 +2419,8 @@ enum rs_err rs_store_token_list(struct rs_store *s, const struct rs_token_filter
     /* by subject through the grants index: tokens carry their grant's subject */
     sqlite3_stmt *st = c ? prepare_once(c, "SELECT " TOKEN_COLS " FROM tokens "
                                            "WHERE (?1 IS NULL OR grant_id IN (SELECT grant_id "
-                                           "FROM grants WHERE client_id = ?1)) AND (?2 IS NULL "
+                                           "FROM grants WHERE client_id = ?1) OR (sub = '' AND "
+                                           "client_id = ?1)) AND (?2 IS NULL "
                                            "OR grant_id IN (SELECT grant_id FROM grants "
                                            "WHERE sub = ?2 AND sub <> '')) "
                                            "ORDER BY iat DESC, grant_id, type, hash "
@@ -2416,6 +2520,8 @@ enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token 
     a->put.n = n;
     j->fn = job_tokens_put_async;
     j->inserts_only = true;
+    /* a user-less token is one INSERT (no grant row): a failure undoes itself, no savepoint */
+    j->single = n == 1 && !*toks[0].sub;
     j->arg = a;
     j->done_cb = done_fn;
     j->done_arg = arg;

@@ -108,13 +108,13 @@ static void put_pair(struct rs_store *s, const char *grant, const char *client)
 static void test_migrations(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(rs_store_schema_version(f->s), 7); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 8); /* the number of migrations */
     put_pair(f->s, "g1", "c1");
     reopen(f); /* applying migrations again must be a no-op that keeps the data */
-    assert_int_equal(rs_store_schema_version(f->s), 7); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 8); /* the number of migrations */
     assert_int_equal(state_of(f->s, "g1.a"), RS_TS_ACTIVE);
     reopen(f);
-    assert_int_equal(rs_store_schema_version(f->s), 7); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 8); /* the number of migrations */
 }
 
 /* Migration 0005: a token row stored under the old key (32-byte SHA-256) is found afterwards by
@@ -143,7 +143,7 @@ static void test_migration_token_keys(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(rs_store_open(f->path, &f->s), RS_OK);
-    assert_int_equal(rs_store_schema_version(f->s), 7);
+    assert_int_equal(rs_store_schema_version(f->s), 8);
     struct rs_token got;
     assert_int_equal(get(f->s, legacy, &got), RS_OK);
     assert_string_equal(got.grant_id, "g-old");
@@ -538,6 +538,172 @@ static void test_client_grants_revoke(void **state)
     assert_int_equal(tokens, 0);
 }
 
+/* ---------- grants without a user (client_credentials): the token row is the grant ---------- */
+static struct rs_token cc_tok(const char *name, const char *client, int64_t exp)
+{
+    struct rs_token t = tok(name, RS_TOK_ACCESS, "", client, exp);
+    t.sub[0] = '\0';
+    rs_store_client_grant_id(t.hash, t.grant_id);
+    return t;
+}
+
+static void put_cc(struct rs_store *s, const char *name, const char *client, int64_t exp,
+                   char grant_out[RS_GRANT_ID_LEN + 1])
+{
+    struct rs_token t = cc_tok(name, client, exp);
+    assert_int_equal(rs_store_tokens_put(s, &t, 1), RS_OK);
+    if (grant_out)
+        snprintf(grant_out, RS_GRANT_ID_LEN + 1, "%s", t.grant_id);
+}
+
+static void test_client_grant_ids(void **state)
+{
+    (void)state;
+    unsigned char key[RS_TOKEN_KEY_LEN], prefix[8];
+    char id[RS_GRANT_ID_LEN + 1], other[RS_GRANT_ID_LEN + 1];
+    for (int i = 0; i < RS_TOKEN_KEY_LEN; i++)
+        key[i] = (unsigned char)(0xf0 + i);
+    rs_store_client_grant_id(key, id);
+    rs_store_client_grant_id(key, other);
+    assert_int_equal(strlen(id), RS_GRANT_ID_LEN);
+    assert_memory_equal(id, "kf0f1f2f3f4f5f6f7", 17);
+    assert_string_not_equal(id, other); /* 60 random bits after the key's time */
+    assert_true(rs_store_client_grant_prefix(id, prefix));
+    assert_memory_equal(prefix, key, 8);
+    /* the ids of grants with a user (hex only) and malformed ones are not of this form */
+    assert_false(rs_store_client_grant_prefix("0193a1b2c3d4e5f60718293a4b5c6d7e", prefix));
+    assert_false(rs_store_client_grant_prefix("kf0f1", prefix));
+    assert_false(rs_store_client_grant_prefix("kz0f1f2f3f4f5f6f7aaaaaaaaaaaaaaa", prefix));
+}
+
+/* A user-less grant is revoked by its id (found through the token key range), by client and by
+ * the admin selection, and only ever itself: tokens of other grants issued in the same instant
+ * and of other clients stay live. */
+static void test_client_grants(void **state)
+{
+    struct fixture *f = *state;
+    char g1[RS_GRANT_ID_LEN + 1], g2[RS_GRANT_ID_LEN + 1], gb[RS_GRANT_ID_LEN + 1];
+    put_cc(f->s, "cc1", "client-a", later(), g1);
+    put_cc(f->s, "cc2", "client-a", later(), g2);
+    put_cc(f->s, "ccb", "client-b", later(), gb);
+    put_pair(f->s, "ua", "client-a");
+    struct rs_token got;
+    assert_int_equal(get(f->s, "cc1", &got), RS_OK);
+    assert_string_equal(got.grant_id, g1);
+    assert_string_equal(got.sub, "");
+
+    /* same key prefix, other random part: no such grant */
+    char wrong[RS_GRANT_ID_LEN + 1];
+    snprintf(wrong, sizeof wrong, "%s", g1);
+    wrong[RS_GRANT_ID_LEN - 1] = wrong[RS_GRANT_ID_LEN - 1] == '0' ? '1' : '0';
+    const char *bad[] = {wrong};
+    size_t n = 99;
+    assert_int_equal(rs_store_grants_revoke(f->s, bad, 1, &n), RS_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(state_of(f->s, "cc1"), RS_TS_ACTIVE);
+
+    const char *ids[] = {g1};
+    assert_int_equal(rs_store_grants_revoke(f->s, ids, 1, &n), RS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(state_of(f->s, "cc1"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "cc2"), RS_TS_ACTIVE);
+
+    /* client-a has cc2 and the user grant ua left */
+    struct rs_revoke_select sel = {.client_id = "client-a", .dry_run = true};
+    size_t grants = 0, tokens = 0;
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 2);
+    assert_int_equal(tokens, 3);
+    struct rs_revoke_select by_id = {.grant_id = g2, .dry_run = true};
+    assert_int_equal(rs_store_revoke_select(f->s, &by_id, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 1);
+    assert_int_equal(tokens, 1);
+
+    assert_int_equal(rs_store_client_grants_revoke(f->s, "client-a", &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 2);
+    assert_int_equal(tokens, 3);
+    assert_int_equal(state_of(f->s, "cc2"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "ua.r"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "ccb"), RS_TS_ACTIVE);
+
+    /* deleting a client revokes its user-less grants too */
+    struct rs_client c;
+    client_init(&c, "client-b", "");
+    assert_int_equal(rs_store_client_put(f->s, &c), RS_OK);
+    assert_int_equal(rs_store_client_delete(f->s, "client-b"), RS_OK);
+    assert_int_equal(state_of(f->s, "ccb"), RS_TS_REVOKED);
+    rs_client_clear(&c);
+}
+
+/* The purge deletes expired user-less tokens client by client, in chunks, and leaves live ones. */
+static void test_purge_client_grants(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = time(NULL);
+    for (int i = 0; i < 700; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "ccx%04d", i);
+        put_cc(f->s, name, "c-many", now - 5, NULL);
+    }
+    put_cc(f->s, "cc-one", "c-one", now - 1, NULL);
+    put_cc(f->s, "cc-live", "c-one", now + 100, NULL);
+    put_cc(f->s, "cc-live2", "c-zz", now + 100, NULL);
+    size_t purged = 0;
+    assert_int_equal(rs_store_purge_expired(f->s, now, &purged), RS_OK);
+    assert_int_equal(purged, 701);
+    assert_int_equal(state_of(f->s, "ccx0000"), -1);
+    assert_int_equal(state_of(f->s, "ccx0699"), -1);
+    assert_int_equal(state_of(f->s, "cc-one"), -1);
+    assert_int_equal(state_of(f->s, "cc-live"), RS_TS_ACTIVE);
+    assert_int_equal(state_of(f->s, "cc-live2"), RS_TS_ACTIVE);
+    assert_int_equal(rs_store_purge_expired(f->s, now, &purged), RS_OK);
+    assert_int_equal(purged, 0);
+}
+
+/* Migration 0008: a user-less grant stored before it (a grant row, a hex grant id) becomes a
+ * token-row grant: its row is gone, and its token carries an id that revokes it. */
+static void test_migration_client_grants(void **state)
+{
+    struct fixture *f = *state;
+    put_pair(f->s, "user-grant", "c1");
+    rs_store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    /* schema 7's shape: a grant row for a user-less token, the indexes without partial clauses */
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP INDEX tokens_cc; DROP INDEX tokens_grant; DROP INDEX tokens_exp;"
+                     "CREATE INDEX tokens_grant ON tokens(grant_id);"
+                     "CREATE INDEX tokens_exp ON tokens(exp);"
+                     "UPDATE tokens SET sub = '', grant_id = '0193000000001111111111aaaaaaaaaa' "
+                     "WHERE type = 1;"
+                     "DELETE FROM tokens WHERE type <> 1; DELETE FROM grants;"
+                     "INSERT INTO grants (grant_id, client_id, sub, created_at) VALUES "
+                     "('0193000000001111111111aaaaaaaaaa', 'c1', '', 1);"
+                     "DELETE FROM schema_version WHERE version >= 8;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(rs_store_open(f->path, &f->s), RS_OK);
+    assert_int_equal(rs_store_schema_version(f->s), 8);
+    struct rs_token got;
+    assert_int_equal(get(f->s, "user-grant.a", &got), RS_OK);
+    assert_string_equal(got.sub, "");
+    unsigned char prefix[8];
+    assert_true(rs_store_client_grant_prefix(got.grant_id, prefix));
+    assert_memory_equal(prefix, got.hash, 8);
+    const char *ids[] = {got.grant_id};
+    size_t n = 0;
+    assert_int_equal(rs_store_grants_revoke(f->s, ids, 1, &n), RS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(state_of(f->s, "user-grant.a"), RS_TS_REVOKED);
+    struct rs_revoke_select sel = {.client_id = "c1", .dry_run = true};
+    size_t grants = 9, tokens = 9;
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 0); /* the old grant row is gone, the token is revoked */
+}
+
 /* ---------- concurrency, durability, group commit ---------- */
 #define WRITERS 8
 #define WRITES_EACH 200
@@ -855,6 +1021,10 @@ int main(void)
         T(test_code_exchange_single_use),
         T(test_grants_revoke),
         T(test_client_grants_revoke),
+        T(test_client_grant_ids),
+        T(test_client_grants),
+        T(test_purge_client_grants),
+        T(test_migration_client_grants),
         T(test_concurrent_writes_durable),
         T(test_fail_commits),
         T(test_migration_token_keys),
