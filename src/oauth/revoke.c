@@ -226,19 +226,22 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     r.may_revoke_foreign = cfg->allow_revoke_for_other_clients &&
                            rs_list_has(client.scope, "revoke_any_token");
     if (!r.all) {
-        hashes = malloc(MAX_TOKENS * sizeof *hashes);
-        if (!hashes) {
-            e = RS_ERR_NOMEM;
-            goto out;
-        }
+        /* keys on the stack first, then exactly as many on the heap (they may outlive the call) */
+        unsigned char keys[MAX_TOKENS][RS_TOKEN_KEY_LEN];
         size_t nkeys = 0;
-        long n = split_tokens(token, hashes, &nkeys);
+        long n = split_tokens(token, keys, &nkeys);
         if (n < 0) {
             rs_oauth_error(resp, cfg, RS_OAUTH_INVALID_REQUEST, "too many tokens in one request",
                            NULL);
             audit_async(ctx, client.client_id, "invalid_request", hint, 0);
             goto out;
         }
+        hashes = malloc((nkeys ? nkeys : 1) * sizeof *hashes);
+        if (!hashes) {
+            e = RS_ERR_NOMEM;
+            goto out;
+        }
+        memcpy(hashes, keys, nkeys * sizeof *hashes);
         r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])hashes;
         r.n = nkeys;
         presented = (size_t)n;

@@ -252,7 +252,9 @@ enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
  * thread once the batch holding the write is durable (RS_OK) or failed. done must be short and
  * must not call the store. */
 typedef void rs_store_done_fn(void *arg, enum rs_err result);
-/* As rs_store_tokens_put; the rows are copied. RS_ERR_NOMEM: nothing queued, done not called. */
+/* As rs_store_tokens_put. The rows are not copied: they must stay valid and unchanged until done
+ * is called (issuance keeps them in its request state). RS_ERR_NOMEM: nothing queued, done not
+ * called. */
 enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,
                                       rs_store_done_fn *done, void *arg);
 /* As rs_store_revoke, without waiting: r is copied (keys, client_id, audit_extra); *out is filled

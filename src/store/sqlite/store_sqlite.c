@@ -200,6 +200,7 @@ struct job {
     bool detached; /* nobody waits: the writer frees it (and its arg) after the commit */
     bool single;   /* one statement: needs no savepoint of its own */
     bool inserts_only; /* adds rows, changes none: cached token rows stay valid */
+    bool arg_inline;   /* detached: arg lives in the job's own allocation, not freed on its own */
     rs_store_done_fn *done_cb; /* detached jobs: told the result after the commit */
     void *done_arg;
     pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
@@ -644,7 +645,8 @@ static void *syncer_main(void *arg)
                 detached->done_cb(detached->done_arg, detached->result);
             else if (detached->result)
                 RS_LOG_WARN("async_write_failed", "reason", rs_strerror(detached->result), NULL);
-            free(detached->arg);
+            if (!detached->arg_inline)
+                free(detached->arg);
             free(detached);
             detached = next;
         }
@@ -2494,35 +2496,32 @@ enum rs_err rs_store_admin_cred_delete(struct rs_store *s, const char *name)
 }
 
 /* ---------- asynchronous writes (the caller does not wait; see store.h) ---------- */
-struct tokens_async_arg {
+/* The rows belong to the caller until done is called (store.h): the job holds only pointers. */
+struct tokens_async_job {
+    struct job j;
     struct tokens_put_arg put;
-    struct rs_token rows[]; /* copies */
 };
 
 static enum rs_err job_tokens_put_async(struct conn *w, void *arg, bool *keep)
 {
-    struct tokens_async_arg *a = arg;
-    return job_tokens_put(w, &a->put, keep);
+    return job_tokens_put(w, arg, keep);
 }
 
 enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,
                                       rs_store_done_fn *done_fn, void *arg)
 {
-    struct tokens_async_arg *a = malloc(sizeof *a + n * sizeof a->rows[0]);
-    struct job *j = calloc(1, sizeof *j);
-    if (!a || !j) {
-        free(a);
-        free(j);
+    struct tokens_async_job *a = calloc(1, sizeof *a);
+    if (!a)
         return RS_ERR_NOMEM;
-    }
-    memcpy(a->rows, toks, n * sizeof *toks);
-    a->put.toks = a->rows;
+    struct job *j = &a->j;
+    a->put.toks = toks;
     a->put.n = n;
     j->fn = job_tokens_put_async;
     j->inserts_only = true;
     /* a user-less token is one INSERT (no grant row): a failure undoes itself, no savepoint */
     j->single = n == 1 && !*toks[0].sub;
-    j->arg = a;
+    j->arg = &a->put;
+    j->arg_inline = true;
     j->done_cb = done_fn;
     j->done_arg = arg;
     submit(s, j);
