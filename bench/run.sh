@@ -147,11 +147,15 @@ row() {
         $(field "$name" timeout)))
     p99=$(awk -v u="$(field "$name" p99_us)" 'BEGIN {printf "%.2fms", u / 1000}')
     rps=$(awk -v r="$req" -v d="$dur" 'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
-    # the ratio is to the ceiling measured right before this scenario (this machine's speed
-    # drifts by tens of percent within minutes); the first ceiling row is only for reference
+    # the ratio is to the mean of the ceilings measured right before and right after this
+    # scenario (this machine's speed drifts by tens of percent within minutes, and one adjacent
+    # ceiling alone moved the ratio by as much); the first ceiling row is only for reference
     local base=${ADJ_RPS:-$CEIL_RPS}
+    if [[ -n ${ADJ_AFTER:-} ]]; then
+        base=$(awk -v a="$base" -v b="$ADJ_AFTER" 'BEGIN {printf "%d", (a + b) / 2}')
+    fi
     ratio=$(awk -v r="$rps" -v c="$base" 'BEGIN {printf "%.3f", c ? r / c : 0}')
-    notes_info="ceiling before it: $base"
+    notes_info="ceiling before/after it: ${ADJ_RPS:-$CEIL_RPS}/${ADJ_AFTER:--}"
     ((non2xx > 0)) && notes+=("non-2xx: $non2xx")
     ((sock > 0)) && notes+=("socket errors: $sock")
     ((req == 0)) && notes+=("no requests completed")
@@ -178,6 +182,12 @@ row() {
 ceiling_adjacent() {
     wrk_run "ceiling-$1" "$SECONDS_RUN" "$CEIL_URL/" ""
     ADJ_RPS=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$TMP/ceiling-$1.txt")
+}
+
+# ceiling_after NAME: the ceiling again, right after scenario NAME, into ADJ_AFTER
+ceiling_after() {
+    wrk_run "ceiling-after-$1" "$SECONDS_RUN" "$CEIL_URL/" ""
+    ADJ_AFTER=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$TMP/ceiling-after-$1.txt")
 }
 
 # measure NAME URL SCRIPT: warm-up, then the measured run
@@ -207,6 +217,7 @@ echo "bench: ceiling: $CEIL_RPS req/s, p99 $CEIL_P99" >&2
 # 2. client_credentials issuance
 ceiling_adjacent token
 measure token "$RS_URL/token" token.lua
+ceiling_after token
 row token "client_credentials issuance" 0.3 ""
 TOKEN_RPS=$(awk -v r="$(field token requests)" -v d="$(field token duration_us)" \
     'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
@@ -218,12 +229,14 @@ BENCH_TOKEN=$(post /token grant_type=client_credentials |
 export BENCH_TOKEN
 ceiling_adjacent introspect
 measure introspect "$RS_URL/introspect" introspect.lua
+ceiling_after introspect
 row introspect "introspection (live token)" 0.5 ""
 unset BENCH_TOKEN
 
 # 4. revoke of an unknown token
 ceiling_adjacent revoke_unknown
 measure revoke_unknown "$RS_URL/revoke" revoke_unknown.lua
+ceiling_after revoke_unknown
 row revoke_unknown "revoke (unknown token)" 0.6 ""
 
 # 5. revoke of distinct live tokens: pre-issue rate x duration x factor tokens (at least one per
@@ -255,6 +268,7 @@ fi
 # no warm-up here: it would spend tokens, and the unknown-token run just warmed /revoke
 ceiling_adjacent revoke_live
 wrk_run revoke_live "$SECONDS_RUN" "$RS_URL/revoke" revoke_live.lua
+ceiling_after revoke_live
 exhausted=$(field revoke_live exhausted)
 note=""
 ((${exhausted:-0} > 0)) && note="tokens exhausted: $exhausted requests without a token ($HAVE pre-issued; raise BENCH_TOKEN_FACTOR)"
@@ -274,6 +288,7 @@ if ((REVOKED >= THREADS)); then
     export BENCH_TOKENS=$TMP/revoked.txt
     ceiling_adjacent introspect_revoked
     measure introspect_revoked "$RS_URL/introspect" introspect_revoked.lua
+    ceiling_after introspect_revoked
     still=$(field introspect_revoked still_active)
     note=""
     ((still > 0)) && note="revoked tokens still active: $still"

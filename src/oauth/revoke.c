@@ -87,35 +87,6 @@ static enum rs_err refuse_foreign(struct rs_ctx *ctx, const struct rs_revoke_req
                                                 : "Client does not have 'revoke_any_token' scope");
 }
 
-enum precheck { PRE_NOTHING, PRE_FOREIGN, PRE_REVOKE };
-
-/* Classifies the presented tokens with reads only. A read failure answers PRE_REVOKE, so the
- * transaction decides (and reports 503 if the store is really down). */
-static enum precheck precheck(struct rs_ctx *ctx, const struct rs_revoke_req *r)
-{
-    bool live = false, foreign = false;
-    for (size_t i = 0; i < r->n; i++) {
-        struct rs_token t;
-        enum rs_err e = rs_store_token_get(ctx->store, r->hashes[i], &t);
-        if (e == RS_ERR_NOT_FOUND)
-            continue;
-        if (e)
-            return PRE_REVOKE;
-        /* already revoked or used, as seen by a reader: that change may still wait for its
-         * fsync, and a 200 must not rest on it; the transaction answers after that fsync */
-        if (t.state != RS_TS_ACTIVE && !rs_store_tokens_durable(ctx->store))
-            return PRE_REVOKE;
-        if (t.state != RS_TS_ACTIVE || t.exp <= r->now)
-            continue;
-        live = true;
-        if (strcmp(t.client_id, r->client_id) != 0)
-            foreign = true;
-    }
-    if (foreign && !r->may_revoke_foreign)
-        return PRE_FOREIGN;
-    return live ? PRE_REVOKE : PRE_NOTHING;
-}
-
 /* A revocation that revokes completes asynchronously: its transaction is queued for the writer's
  * next batch and the answer is rendered once that batch is durable, so no thread waits for the
  * disk (the same path as client_credentials issuance). It owns copies of what the request had. */
@@ -247,22 +218,16 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         presented = (size_t)n;
         r.presented = presented;
     }
-    if (!r.all) {
-        /* Read-only first look: when nothing presented is live, or a live token is foreign and
-         * may not be revoked, the answer changes nothing and needs no durable write; only the
-         * audit record is queued. The transaction below checks again: this is an optimisation,
-         * not the decision. */
-        enum precheck pc = precheck(ctx, &r);
-        if (pc == PRE_NOTHING) {
-            audit_async(ctx, client.client_id, "nothing_to_revoke", hint, presented);
-            e = ok_empty(resp);
-            goto out;
-        }
-        if (pc == PRE_FOREIGN) {
-            audit_async(ctx, client.client_id, "refused_foreign_token", hint, presented);
-            e = refuse_foreign(ctx, &r, resp);
-            goto out;
-        }
+    if (!r.all && r.n == 0) {
+        /* Nothing presented has a form the server issues: nothing can be revoked, no read is
+         * needed, and the answer needs no durable write; only the audit record is queued.
+         * Anything else is looked up inside the revocation's transaction, which decides. (A
+         * read-only look first, to spare already revoked tokens a durable write, cost a reader
+         * lookup of 9 µs on every revocation that did revoke: the WAL pages it reads are
+         * fetched with pread, and the pages of recently issued tokens are in the WAL.) */
+        audit_async(ctx, client.client_id, "nothing_to_revoke", hint, presented);
+        e = ok_empty(resp);
+        goto out;
     }
     struct rs_buf extra;
     rs_buf_init(&extra, 0);

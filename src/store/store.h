@@ -63,6 +63,9 @@ struct rs_client {
     char *client_name;
     char *origins;         /* CORS origins */
     int64_t created_at;
+    /* set by the store on the copies it hands out: the seven strings above share this one
+     * allocation, so they must not be freed or replaced one by one (rs_client_clear only) */
+    char *_block;
 };
 void rs_client_clear(struct rs_client *c); /* frees the strings; the struct stays usable */
 
@@ -206,10 +209,6 @@ enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, s
 uint64_t rs_store_client_generation(struct rs_store *s);
 /* Changes whenever a commit changed existing token rows (the token cache generation). */
 uint64_t rs_store_token_generation(struct rs_store *s);
-/* True when every committed change of token rows is also durable. Readers can see a commit up
- * to one fsync before it is on disk; a decision that answers without writing (a revocation
- * that finds its token already revoked) must not rest on a change that is not durable yet. */
-bool rs_store_tokens_durable(struct rs_store *s);
 
 /* --- statistics for /metrics --- */
 struct rs_store_stats {

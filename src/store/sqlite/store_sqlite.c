@@ -236,9 +236,6 @@ struct rs_store {
     atomic_uint_fast64_t commits, commit_us, batched, failures;
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
     atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
-    atomic_uint_fast64_t tok_commit_seq;  /* bumped before every commit that changes token rows */
-    atomic_uint_fast64_t tok_durable_seq; /* tok_commit_seq as of the last completed fsync */
-    uint64_t handed_seq; /* tok_commit_seq when the writer last handed a batch over (lock) */
     atomic_int_fast64_t next_status_idx; /* next unallocated status list index */
 };
 
@@ -258,6 +255,11 @@ const char *rs_token_type_name(enum rs_token_type t)
 
 void rs_client_clear(struct rs_client *c)
 {
+    if (c->_block) {
+        free(c->_block);
+        memset(c, 0, sizeof *c);
+        return;
+    }
     free(c->auth_method);
     free(c->redirect_uris);
     free(c->grant_types);
@@ -463,9 +465,6 @@ static void *writer_main(void *arg)
             bool ok, changes_tokens = false;
             for (struct job *j = batch; j; j = j->next)
                 changes_tokens |= j->kept && !j->inserts_only;
-            /* before readers can see the commit: it is not durable yet (rs_store_tokens_durable) */
-            if (changes_tokens)
-                atomic_fetch_add_explicit(&s->tok_commit_seq, 1, memory_order_release);
             if (atomic_load(&s->fail_commits) || atomic_load(&s->sync_broken))
                 ok = false;
             else
@@ -499,7 +498,6 @@ static void *writer_main(void *arg)
             else
                 s->sync_head = batch;
             s->sync_tail = last;
-            s->handed_seq = atomic_load_explicit(&s->tok_commit_seq, memory_order_acquire);
             pthread_cond_signal(&s->sync_cv);
         }
         pthread_mutex_unlock(&s->lock);
@@ -583,9 +581,6 @@ static void *syncer_main(void *arg)
         }
         struct job *batch = s->sync_head;
         s->sync_head = s->sync_tail = NULL;
-        /* the commits counted in seq had all returned before their batches were handed over,
-         * so the fsync below covers them; one still running is not counted */
-        uint64_t seq = s->handed_seq;
         pthread_cond_signal(&s->synced_cv);
         bool stop = s->writer_done && !batch;
         pthread_mutex_unlock(&s->lock);
@@ -613,7 +608,6 @@ static void *syncer_main(void *arg)
             atomic_store(&s->sync_broken, true);
         } else if (wrote || dirty) {
             dirty = false;
-            atomic_store_explicit(&s->tok_durable_seq, seq, memory_order_release);
         }
         if (atomic_load(&s->sync_broken)) {
             for (struct job *j = batch; j; j = j->next)
@@ -1534,21 +1528,29 @@ enum rs_err rs_store_client_update(struct rs_store *s, const struct rs_client *c
     return e;
 }
 
+/* Copies src into dst with its seven strings in one allocation (dst->_block): client
+ * authentication copies a cached client on every request, and seven strdup/free pairs were
+ * most of that request's allocations. */
 static enum rs_err client_copy(struct rs_client *dst, const struct rs_client *src)
 {
-    *dst = *src;
-    dst->auth_method = strdup(src->auth_method);
-    dst->redirect_uris = strdup(src->redirect_uris);
-    dst->grant_types = strdup(src->grant_types);
-    dst->response_types = strdup(src->response_types);
-    dst->scope = strdup(src->scope);
-    dst->client_name = strdup(src->client_name);
-    dst->origins = strdup(src->origins);
-    if (!dst->auth_method || !dst->redirect_uris || !dst->grant_types || !dst->response_types ||
-        !dst->scope || !dst->client_name || !dst->origins) {
-        rs_client_clear(dst);
+    const char *const from[] = {src->auth_method, src->redirect_uris, src->grant_types,
+                                src->response_types, src->scope, src->client_name, src->origins};
+    size_t len[7], total = 0;
+    for (int i = 0; i < 7; i++)
+        total += len[i] = strlen(from[i]) + 1;
+    char *block = malloc(total);
+    if (!block)
         return RS_ERR_NOMEM;
+    *dst = *src;
+    char **to[] = {&dst->auth_method, &dst->redirect_uris, &dst->grant_types,
+                   &dst->response_types, &dst->scope, &dst->client_name, &dst->origins};
+    char *p = block;
+    for (int i = 0; i < 7; i++) {
+        memcpy(p, from[i], len[i]);
+        *to[i] = p;
+        p += len[i];
     }
+    dst->_block = block;
     return RS_OK;
 }
 
@@ -2542,12 +2544,6 @@ uint64_t rs_store_client_generation(struct rs_store *s)
 uint64_t rs_store_token_generation(struct rs_store *s)
 {
     return atomic_load_explicit(&s->token_gen, memory_order_acquire);
-}
-
-bool rs_store_tokens_durable(struct rs_store *s)
-{
-    return atomic_load_explicit(&s->tok_durable_seq, memory_order_acquire) ==
-           atomic_load_explicit(&s->tok_commit_seq, memory_order_acquire);
 }
 
 enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, size_t *len_out)
