@@ -55,12 +55,11 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
     /* every token gets its own index in the token status list (draft-ietf-oauth-status-list) */
     m->status_next = rs_store_status_alloc(ctx->store, 1 + m->refresh + m->id_token);
     rs_opaque_token_new(m->access);
-    if (client_grant) {
-        unsigned char key[RS_TOKEN_KEY_LEN];
-        rs_token_key(m->access, strlen(m->access), key);
-        rs_store_client_grant_id(key, m->grant_id_out);
-    }
     row(m, RS_TOK_ACCESS, m->access, now, cfg->access_token_lifetime, m->scope);
+    if (client_grant) { /* the grant id names the row's key (store.h) */
+        rs_store_client_grant_id(m->rows[0].hash, m->grant_id_out);
+        memcpy(m->rows[0].grant_id, m->grant_id_out, sizeof m->rows[0].grant_id);
+    }
     if (m->refresh) {
         rs_opaque_token_new(m->refresh_token);
         row(m, RS_TOK_REFRESH, m->refresh_token, now, cfg->refresh_token_lifetime,
