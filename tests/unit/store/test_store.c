@@ -633,6 +633,64 @@ static void test_client_grants(void **state)
     rs_client_clear(&c);
 }
 
+/* Revocation of one presented token (found and revoked by one statement): the whole grant goes,
+ * another client's token is refused without a change unless the caller may revoke it, and an
+ * unknown, expired or already revoked token changes nothing. */
+static enum rs_err revoke1(struct rs_store *s, const char *name, const char *client, bool any,
+                           struct rs_revoke_result *out)
+{
+    unsigned char key[1][RS_TOKEN_KEY_LEN];
+    rs_token_key(name, strlen(name), key[0]);
+    struct rs_revoke_req r = {.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])key,
+                              .n = 1,
+                              .presented = 1,
+                              .client_id = client,
+                              .may_revoke_foreign = any,
+                              .now = time(NULL)};
+    return rs_store_revoke(s, &r, out);
+}
+
+static void test_revoke_single(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_revoke_result res;
+    put_cc(f->s, "own", "client-a", later(), NULL);
+    put_cc(f->s, "theirs", "client-b", later(), NULL);
+    put_cc(f->s, "old", "client-a", (int64_t)time(NULL) - 5, NULL);
+    put_pair(f->s, "ug", "client-a");
+
+    assert_int_equal(revoke1(f->s, "own", "client-a", false, &res), RS_OK);
+    assert_int_equal(res.tokens, 1);
+    assert_int_equal(res.grants, 1);
+    assert_int_equal(state_of(f->s, "own"), RS_TS_REVOKED);
+
+    /* a refresh token: its grant's access token goes too */
+    assert_int_equal(revoke1(f->s, "ug.r", "client-a", false, &res), RS_OK);
+    assert_int_equal(res.tokens, 2);
+    assert_int_equal(res.grants, 1);
+    assert_int_equal(state_of(f->s, "ug.a"), RS_TS_REVOKED);
+
+    /* another client's: refused, nothing changed */
+    assert_int_equal(revoke1(f->s, "theirs", "client-a", false, &res), RS_ERR_DENIED);
+    assert_true(res.foreign);
+    assert_int_equal(state_of(f->s, "theirs"), RS_TS_ACTIVE);
+
+    /* unknown, expired, already revoked: nothing to do */
+    assert_int_equal(revoke1(f->s, "no-such-token", "client-a", false, &res), RS_OK);
+    assert_int_equal(res.tokens + res.found, 0);
+    assert_int_equal(revoke1(f->s, "old", "client-a", false, &res), RS_OK);
+    assert_int_equal(res.tokens + res.found, 0);
+    assert_int_equal(state_of(f->s, "old"), RS_TS_ACTIVE);
+    assert_int_equal(revoke1(f->s, "own", "client-a", false, &res), RS_OK);
+    assert_int_equal(res.tokens + res.found, 0);
+
+    /* allowed to revoke anyone's */
+    assert_int_equal(revoke1(f->s, "theirs", "client-a", true, &res), RS_OK);
+    assert_true(res.foreign);
+    assert_int_equal(res.tokens, 1);
+    assert_int_equal(state_of(f->s, "theirs"), RS_TS_REVOKED);
+}
+
 /* The purge deletes expired user-less tokens client by client, in chunks, and leaves live ones. */
 static void test_purge_client_grants(void **state)
 {
@@ -1022,6 +1080,7 @@ int main(void)
         T(test_client_grant_ids),
         T(test_client_grants),
         T(test_purge_client_grants),
+        T(test_revoke_single),
         T(test_migration_client_grants),
         T(test_concurrent_writes_durable),
         T(test_fail_commits),
