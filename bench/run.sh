@@ -151,7 +151,7 @@ row() {
     # scenario (this machine's speed drifts by tens of percent within minutes, and one adjacent
     # ceiling alone moved the ratio by as much); the first ceiling row is only for reference
     local base=${ADJ_RPS:-$CEIL_RPS}
-    if [[ -n ${ADJ_AFTER:-} ]]; then
+    if [[ ${ADJ_AFTER:-0} =~ ^[0-9]+$ ]] && ((ADJ_AFTER > 0)); then
         base=$(awk -v a="$base" -v b="$ADJ_AFTER" 'BEGIN {printf "%d", (a + b) / 2}')
     fi
     ratio=$(awk -v r="$rps" -v c="$base" 'BEGIN {printf "%.3f", c ? r / c : 0}')

@@ -246,6 +246,7 @@ static void *handler_main(void *arg)
  * small-chunk caches, so each calloc/free went through malloc_consolidate in profiles), and its
  * body buffer is kept with it. At most STATE_POOL per thread; the rest go back to malloc. */
 #define STATE_POOL 64
+#define POOLED_BODY_MAX 4096 /* body buffers up to this size stay with a pooled state */
 struct state_pool {
     struct conn_state *free;
     unsigned n;
@@ -320,6 +321,8 @@ static void state_free(struct conn_state *st)
 {
     struct state_pool *sp = thread_pool();
     body_wipe(&st->body);
+    if (st->body._cap > POOLED_BODY_MAX) /* a large body's buffer is not kept */
+        rs_buf_free(&st->body);
     if (!sp || sp->n >= STATE_POOL) {
         state_release(st);
         return;

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_TOKENS 100 /* space-separated tokens in one request (Janssen extension) */
+#define MAX_TOKENS RS_REVOKE_MAX_TOKENS
 
 /* Audit records for requests that revoke nothing are queued without waiting for durability. */
 static void audit_async(struct rs_ctx *ctx, const char *client_id, const char *outcome,
@@ -75,6 +75,28 @@ static long split_tokens(const char *token, unsigned char (*keys)[RS_TOKEN_KEY_L
         p += len;
     }
     return n;
+}
+
+/* Keys without an issue time (ID tokens, which are JWTs, and opaque tokens of the 43-character
+ * form issued before schema 5) can be made by anyone from a string of the right shape, unlike
+ * the 64-character form, whose time block only the server can encrypt. Those a reader does not
+ * find are dropped, so that such strings cost no durable write. A reader's "not found" is final:
+ * no token is handed out before its row is durable. Returns the number of keys kept. */
+static size_t drop_unknown_untimed(struct rs_ctx *ctx, unsigned char (*keys)[RS_TOKEN_KEY_LEN],
+                                   size_t n)
+{
+    static const unsigned char zero[8] = {0};
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct rs_token t;
+        if (memcmp(keys[i], zero, sizeof zero) == 0 &&
+            rs_store_token_get(ctx->store, keys[i], &t) == RS_ERR_NOT_FOUND)
+            continue;
+        if (kept != i)
+            memcpy(keys[kept], keys[i], RS_TOKEN_KEY_LEN);
+        kept++;
+    }
+    return kept;
 }
 
 /* RFC 7009 §2.1: the token was not issued to this client; Janssen answers 400 */
@@ -207,6 +229,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
             audit_async(ctx, client.client_id, "invalid_request", hint, 0);
             goto out;
         }
+        nkeys = drop_unknown_untimed(ctx, keys, nkeys);
         hashes = malloc((nkeys ? nkeys : 1) * sizeof *hashes);
         if (!hashes) {
             e = RS_ERR_NOMEM;
@@ -219,12 +242,13 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         r.presented = presented;
     }
     if (!r.all && r.n == 0) {
-        /* Nothing presented has a form the server issues: nothing can be revoked, no read is
-         * needed, and the answer needs no durable write; only the audit record is queued.
-         * Anything else is looked up inside the revocation's transaction, which decides. (A
-         * read-only look first, to spare already revoked tokens a durable write, cost a reader
-         * lookup of 9 µs on every revocation that did revoke: the WAL pages it reads are
-         * fetched with pread, and the pages of recently issued tokens are in the WAL.) */
+        /* Nothing presented can be in the store (no form the server issues, or a form without
+         * an issue time that a reader did not find): nothing can be revoked, and the answer
+         * needs no durable write; only the audit record is queued. Anything else is looked up
+         * inside the revocation's transaction, which decides. (A read-only look at every token
+         * first, to spare already revoked ones a durable write, cost a reader lookup of 9 µs on
+         * every revocation that did revoke: the WAL pages it reads are fetched with pread, and
+         * the pages of recently issued tokens are in the WAL.) */
         audit_async(ctx, client.client_id, "nothing_to_revoke", hint, presented);
         e = ok_empty(resp);
         goto out;

@@ -220,9 +220,10 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out);
 void rs_store_fail_commits(struct rs_store *s, bool on);
 
 /* --- revocation (RFC 7009): check and revoke in one transaction, with its audit record --- */
+#define RS_REVOKE_MAX_TOKENS 100 /* space-separated tokens in one revocation (Janssen extension) */
 struct rs_revoke_req {
     const unsigned char (*hashes)[RS_TOKEN_KEY_LEN]; /* presented tokens (store keys) */
-    size_t n;
+    size_t n;                 /* at most RS_REVOKE_MAX_TOKENS */
     size_t presented;         /* tokens in the request, for the audit (n counts only those in a
                                * form the server issues) */
     const char *client_id;    /* the authenticated caller */

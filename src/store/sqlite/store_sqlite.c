@@ -40,6 +40,8 @@ enum stmt_id {
     Q_GRANT_REVOKE,
     Q_GRANT_TOKENS_REVOKE,
     Q_CLIENT_GRANT_REVOKE,
+    Q_CC_TOKEN_REVOKE,
+    Q_CLIENT_CC_REVOKE,
     Q_CLIENT_GRANTS,
     Q_USER_GRANTS,
     Q_CLIENT_GET,
@@ -93,9 +95,12 @@ static const char *const sql[Q_COUNT] = {
                               "AND state <> 1",
     [Q_CLIENT_GRANT_REVOKE] = "UPDATE tokens SET state = 1 WHERE hash > ?1 AND hash < ?2 "
                               "AND grant_id = ?3 AND state <> 1",
-    [Q_CLIENT_GRANTS] = "SELECT grant_id FROM grants WHERE client_id = ?1 AND revoked_at IS NULL "
-                        "UNION ALL SELECT grant_id FROM tokens WHERE sub = '' AND client_id = ?1 "
-                        "AND state = 0",
+    /* a user-less grant by its token's key (the revocation of a presented token) */
+    [Q_CC_TOKEN_REVOKE] = "UPDATE tokens SET state = 1 WHERE hash = ?1 AND sub = '' AND state <> 1",
+    /* every user-less grant of a client, in one statement through tokens_cc */
+    [Q_CLIENT_CC_REVOKE] = "UPDATE tokens SET state = 1 WHERE sub = '' AND client_id = ?1 "
+                           "AND state = 0 RETURNING grant_id",
+    [Q_CLIENT_GRANTS] = "SELECT grant_id FROM grants WHERE client_id = ?1 AND revoked_at IS NULL",
     [Q_USER_GRANTS] = "SELECT grant_id FROM grants WHERE sub = ?1 AND sub <> '' AND revoked_at IS NULL",
     [Q_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [Q_CLIENT_PUT] = "INSERT INTO clients (" CLIENT_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -1016,6 +1021,12 @@ static enum rs_err put_token(struct conn *w, const struct rs_token *t)
     enum rs_err e = RS_OK;
     if (!st)
         return RS_ERR_STORE;
+    unsigned char prefix[8];
+    /* a user-less token is its own grant, with an id that names its key (store.h); anything else
+     * could never be revoked by grant id */
+    if (!*t->sub && (!rs_store_client_grant_prefix(t->grant_id, prefix) ||
+                     memcmp(prefix, t->hash, sizeof prefix) != 0))
+        return RS_ERR_INVALID;
     if (*t->sub) { /* a user-less token is its own grant: no grant row (store.h) */
         sqlite3_stmt *g = stmt(w, Q_GRANT_PUT);
         if (!g)
@@ -1131,6 +1142,45 @@ static enum rs_err revoke_by(struct conn *w, enum stmt_id q, const char *key, si
         free(ids[i]);
     free(ids);
     return e;
+}
+
+/* Revokes every user-less grant (client_credentials token) of a client in one statement; each
+ * grant id is passed to each_fn when given (the audit lists them). */
+static enum rs_err revoke_client_cc(struct conn *w, const char *client_id, size_t *grants,
+                                    size_t *tokens,
+                                    enum rs_err (*each_fn)(void *arg, const char *gid), void *arg)
+{
+    sqlite3_stmt *st = stmt(w, Q_CLIENT_CC_REVOKE);
+    enum rs_err e = RS_OK;
+    size_t n = 0;
+    int rc;
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, client_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if (each_fn && !e)
+            e = each_fn(arg, (const char *)sqlite3_column_text(st, 0));
+    }
+    if (rc != SQLITE_DONE) {
+        log_sqlite("revoke_client", w->db);
+        e = RS_ERR_STORE;
+    }
+    done(st);
+    if (!e && grants)
+        *grants += n;
+    if (!e && tokens)
+        *tokens += n;
+    return e;
+}
+
+/* Revokes every grant of a client: those with a user through their rows, the user-less ones
+ * through tokens_cc. */
+static enum rs_err revoke_client(struct conn *w, const char *client_id, size_t *grants,
+                                 size_t *tokens)
+{
+    enum rs_err e = revoke_by(w, Q_CLIENT_GRANTS, client_id, grants, tokens);
+    return e ? e : revoke_client_cc(w, client_id, grants, tokens, NULL, NULL);
 }
 
 struct tokens_put_arg {
@@ -1334,7 +1384,7 @@ enum rs_err rs_store_grants_revoke(struct rs_store *s, const char *const *grant_
 static enum rs_err job_client_grants_revoke(struct conn *w, void *arg, bool *keep)
 {
     struct grants_arg *a = arg;
-    enum rs_err e = revoke_by(w, Q_CLIENT_GRANTS, a->key, &a->grants, &a->tokens);
+    enum rs_err e = revoke_client(w, a->key, &a->grants, &a->tokens);
     *keep = e == RS_OK;
     return e;
 }
@@ -1364,36 +1414,45 @@ struct purge_arg {
     char cc_after[RS_ID_MAX + 1]; /* user-less tokens: the clients up to this one are done */
 };
 
-/* One chunk of one client's expired user-less tokens (tokens_cc), clients in id order from
- * a->cc_after; sets *more while clients are left. */
+/* Expired user-less tokens (tokens_cc), client by client in id order from a->cc_after: up to
+ * PURGE_CHUNK rows and PURGE_CLIENTS clients per job, so that a job stays short and a server
+ * with many clients needs few jobs. Sets *more while clients are left. */
+#define PURGE_CLIENTS 256
 static enum rs_err purge_cc_chunk(struct conn *w, struct purge_arg *a, bool *more)
 {
     sqlite3_stmt *nx = stmt(w, Q_PURGE_CC_NEXT), *d = stmt(w, Q_PURGE_CC);
-    char client[RS_ID_MAX + 1];
+    size_t deleted = 0;
     *more = false;
     if (!nx || !d)
         return RS_ERR_STORE;
-    BIND_TEXT(nx, 1, a->cc_after);
-    int rc = sqlite3_step(nx);
-    if (rc == SQLITE_ROW)
-        col_text(nx, 0, client, sizeof client);
-    done(nx);
-    if (rc == SQLITE_DONE)
-        return RS_OK; /* every client visited */
-    if (rc != SQLITE_ROW) {
-        log_sqlite("purge", w->db);
-        return RS_ERR_STORE;
+    for (unsigned visited = 0; visited < PURGE_CLIENTS && deleted < PURGE_CHUNK; visited++) {
+        char client[RS_ID_MAX + 1];
+        BIND_TEXT(nx, 1, a->cc_after);
+        int rc = sqlite3_step(nx);
+        if (rc == SQLITE_ROW)
+            col_text(nx, 0, client, sizeof client);
+        done(nx);
+        if (rc == SQLITE_DONE) { /* every client visited */
+            a->purged += deleted;
+            return RS_OK;
+        }
+        if (rc != SQLITE_ROW) {
+            log_sqlite("purge", w->db);
+            return RS_ERR_STORE;
+        }
+        size_t budget = PURGE_CHUNK - deleted;
+        BIND_TEXT(d, 1, client);
+        sqlite3_bind_int64(d, 2, a->now);
+        sqlite3_bind_int64(d, 3, (int64_t)budget);
+        enum rs_err e = step_done(w, d);
+        if (e)
+            return e;
+        size_t n = (size_t)sqlite3_changes(w->db);
+        deleted += n;
+        if (n < budget) /* this client is done; else it is visited again */
+            snprintf(a->cc_after, sizeof a->cc_after, "%s", client);
     }
-    BIND_TEXT(d, 1, client);
-    sqlite3_bind_int64(d, 2, a->now);
-    sqlite3_bind_int(d, 3, PURGE_CHUNK);
-    enum rs_err e = step_done(w, d);
-    if (e)
-        return e;
-    size_t n = (size_t)sqlite3_changes(w->db);
-    a->purged += n;
-    if (n < PURGE_CHUNK) /* this client is done; a full chunk visits it again */
-        snprintf(a->cc_after, sizeof a->cc_after, "%s", client);
+    a->purged += deleted;
     *more = true;
     return RS_OK;
 }
@@ -1598,7 +1657,7 @@ enum rs_err rs_store_client_get(struct rs_store *s, const char *client_id, struc
 static enum rs_err job_client_delete(struct conn *w, void *arg, bool *keep)
 {
     const char *id = arg;
-    enum rs_err e = revoke_by(w, Q_CLIENT_GRANTS, id, NULL, NULL);
+    enum rs_err e = revoke_client(w, id, NULL, NULL);
     sqlite3_stmt *st = stmt(w, Q_CLIENT_DELETE);
     if (!e && !st)
         e = RS_ERR_STORE;
@@ -2025,13 +2084,10 @@ struct revoke_arg {
     struct rs_revoke_result *out;
 };
 
-/* Appends grant_id to the list unless present. */
-static enum rs_err add_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_t *cap,
-                             const char *gid)
+/* Appends grant_id to the list (the caller knows it is not there yet). */
+static enum rs_err push_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_t *cap,
+                              const char *gid)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*ids)[i], gid) == 0)
-            return RS_OK;
     if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 8;
         char(*p)[RS_GRANT_ID_LEN + 1] = realloc(*ids, c * sizeof *p);
@@ -2042,6 +2098,41 @@ static enum rs_err add_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_
     }
     snprintf((*ids)[(*n)++], RS_GRANT_ID_LEN + 1, "%s", gid);
     return RS_OK;
+}
+
+/* Appends grant_id to the list unless present (lists of presented tokens: at most 100). */
+static enum rs_err add_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_t *cap,
+                             const char *gid)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*ids)[i], gid) == 0)
+            return RS_OK;
+    return push_grant(ids, n, cap, gid);
+}
+
+struct grant_list {
+    char (*ids)[RS_GRANT_ID_LEN + 1];
+    size_t n, cap;
+};
+
+static enum rs_err collect_grant(void *arg, const char *gid)
+{
+    struct grant_list *l = arg;
+    return push_grant(&l->ids, &l->n, &l->cap, gid);
+}
+
+/* Revokes a presented user-less token (its own grant) by its key: no range of keys to read. */
+static enum rs_err revoke_cc_token(struct conn *w, const unsigned char key[RS_TOKEN_KEY_LEN],
+                                   size_t *count)
+{
+    sqlite3_stmt *st = stmt(w, Q_CC_TOKEN_REVOKE);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_KEY(st, 1, key);
+    enum rs_err e = step_done(w, st);
+    if (!e)
+        *count += (size_t)sqlite3_changes(w->db);
+    return e;
 }
 
 static enum rs_err audit_insert(struct conn *w, const char *event, const char *client_id,
@@ -2063,8 +2154,10 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
     struct revoke_arg *a = arg;
     const struct rs_revoke_req *r = a->r;
     struct rs_revoke_result *out = a->out;
-    char(*ids)[RS_GRANT_ID_LEN + 1] = NULL;
-    size_t n = 0, cap = 0;
+    struct grant_list l = {0};
+    /* key_of[i]: the presented key of grant l.ids[i] when it is a user-less grant (revoked by
+     * that key), else -1 (revoked through its grant row) */
+    long key_of[RS_REVOKE_MAX_TOKENS];
     enum rs_err e = RS_OK;
     struct rs_buf detail;
     const char *outcome = "revoked";
@@ -2073,18 +2166,25 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
     memset(out, 0, sizeof *out);
 
     if (r->all) {
+        /* grants with a user through their rows, then every user-less grant in one statement;
+         * each grant comes once, so no duplicate check */
         sqlite3_stmt *st = stmt(w, Q_CLIENT_GRANTS);
         int rc = SQLITE_DONE;
         if (!st)
             return RS_ERR_STORE;
         BIND_TEXT(st, 1, r->client_id);
         while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW)
-            e = add_grant(&ids, &n, &cap, (const char *)sqlite3_column_text(st, 0));
+            e = push_grant(&l.ids, &l.n, &l.cap, (const char *)sqlite3_column_text(st, 0));
         if (!e && rc != SQLITE_DONE)
             e = RS_ERR_STORE;
         done(st);
+        for (size_t i = 0; i < l.n && !e; i++)
+            e = revoke_grant(w, l.ids[i], &out->tokens);
+        if (!e)
+            e = revoke_client_cc(w, r->client_id, NULL, &out->tokens, collect_grant, &l);
         outcome = "revoked_all";
     } else {
+        assert(r->n <= RS_REVOKE_MAX_TOKENS);
         for (size_t i = 0; i < r->n && !e; i++) {
             struct rs_token t;
             enum rs_err g = get_token(w, r->hashes[i], &t);
@@ -2103,17 +2203,23 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
                 if (!r->may_revoke_foreign)
                     continue;
             }
-            e = add_grant(&ids, &n, &cap, t.grant_id);
+            size_t before = l.n;
+            e = add_grant(&l.ids, &l.n, &l.cap, t.grant_id);
+            if (!e && l.n > before)
+                key_of[before] = *t.sub ? -1 : (long)i;
         }
         if (!e && out->foreign && !r->may_revoke_foreign) {
-            n = 0; /* all or nothing: one foreign token refuses the whole request */
+            l.n = 0; /* all or nothing: one foreign token refuses the whole request */
             outcome = "refused_foreign_token";
-        } else if (!e && n == 0) {
+        } else if (!e && l.n == 0) {
             outcome = "nothing_to_revoke";
         }
+        for (size_t i = 0; i < l.n && !e; i++)
+            e = key_of[i] >= 0 ? revoke_cc_token(w, r->hashes[key_of[i]], &out->tokens)
+                               : revoke_grant(w, l.ids[i], &out->tokens);
     }
-    for (size_t i = 0; i < n && !e; i++)
-        e = revoke_grant(w, ids[i], &out->tokens);
+    char(*ids)[RS_GRANT_ID_LEN + 1] = l.ids;
+    size_t n = l.n;
     if (!e) {
         out->grants = n;
         /* by hand, not printf: this runs in the writer for every revocation */
@@ -2269,26 +2375,36 @@ static sqlite3_stmt *prepare_once(struct conn *c, const char *q)
     return st;
 }
 
-/* Live grants matching every selector that is set (an unset one binds NULL and matches all):
- * grants with a user from their rows, user-less ones from their token rows (store.h). */
+/* Live grants with a user matching every selector that is set (an unset one binds NULL and
+ * matches all). */
 #define SELECT_GRANTS_SQL                                                                  \
     "SELECT grant_id FROM grants WHERE revoked_at IS NULL AND (?1 IS NULL OR client_id = ?1) " \
     "AND (?2 IS NULL OR sub = ?2) AND (?3 IS NULL OR grant_id = ?3) "                         \
-    "AND (?4 IS NULL OR created_at < ?4) "                                                    \
-    "UNION ALL SELECT grant_id FROM tokens WHERE sub = '' AND state = 0 AND ?2 IS NULL "      \
-    "AND (?1 IS NULL OR client_id = ?1) AND (?3 IS NULL OR grant_id = ?3) "                   \
-    "AND (?4 IS NULL OR iat < ?4) ORDER BY grant_id"
+    "AND (?4 IS NULL OR created_at < ?4) ORDER BY grant_id"
+/* Live user-less grants (their token rows), one query per way in, chosen in C so that each
+ * reads an index range: by grant id a key range, by client tokens_cc, by time alone the keys
+ * (issue time first) before it. */
+#define SELECT_CC_BY_ID_SQL                                                                \
+    "SELECT grant_id FROM tokens WHERE hash > ?5 AND hash < ?6 AND grant_id = ?3 AND "         \
+    "sub = '' AND state = 0 AND (?1 IS NULL OR client_id = ?1) AND (?4 IS NULL OR iat < ?4)"
+#define SELECT_CC_BY_CLIENT_SQL                                                            \
+    "SELECT grant_id FROM tokens WHERE sub = '' AND client_id = ?1 AND state = 0 "             \
+    "AND (?4 IS NULL OR iat < ?4)"
+#define SELECT_CC_BEFORE_SQL                                                               \
+    "SELECT grant_id FROM tokens WHERE hash < ?5 AND sub = '' AND state = 0 AND iat < ?4"
 
 struct grant_ids {
     char (*ids)[RS_GRANT_ID_LEN + 1];
     size_t n, cap;
 };
 
-/* Collects the ids of the grants the selectors match into g (caller frees g->ids). */
-static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *sel,
-                                 struct grant_ids *g)
+/* Runs one selection query (parameters ?1 client, ?2 sub, ?3 grant id, ?4 issued before, ?5/?6
+ * key bounds) and appends the grant ids it returns to g. */
+static enum rs_err select_into(struct conn *c, const char *q, const struct rs_revoke_select *sel,
+                               const unsigned char *lo, size_t lo_len, const unsigned char *hi,
+                               size_t hi_len, struct grant_ids *g)
 {
-    sqlite3_stmt *st = prepare_once(c, SELECT_GRANTS_SQL);
+    sqlite3_stmt *st = prepare_once(c, q);
     enum rs_err e = RS_OK;
     int rc = SQLITE_DONE;
     if (!st)
@@ -2301,6 +2417,10 @@ static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *
         BIND_TEXT(st, 3, sel->grant_id);
     if (sel->issued_before)
         sqlite3_bind_int64(st, 4, sel->issued_before);
+    if (lo)
+        sqlite3_bind_blob(st, 5, lo, (int)lo_len, SQLITE_STATIC);
+    if (hi)
+        sqlite3_bind_blob(st, 6, hi, (int)hi_len, SQLITE_STATIC);
     while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (g->n == g->cap) {
             size_t cap = g->cap ? g->cap * 2 : 16;
@@ -2320,6 +2440,35 @@ static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *
     }
     sqlite3_finalize(st);
     return e;
+}
+
+/* Collects the ids of the grants the selectors match into g (caller frees g->ids). */
+static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *sel,
+                                 struct grant_ids *g)
+{
+    enum rs_err e = select_into(c, SELECT_GRANTS_SQL, sel, NULL, 0, NULL, 0, g);
+    if (e || sel->sub)
+        return e; /* user-less grants have no subject */
+    unsigned char prefix[8], next[8];
+    if (sel->grant_id) {
+        if (!rs_store_client_grant_prefix(sel->grant_id, prefix))
+            return RS_OK;
+        memcpy(next, prefix, sizeof next);
+        int i = 7;
+        while (i >= 0 && ++next[i] == 0)
+            i--;
+        static const unsigned char top[9] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        return select_into(c, SELECT_CC_BY_ID_SQL, sel, prefix, sizeof prefix, i < 0 ? top : next,
+                           i < 0 ? sizeof top : sizeof next, g);
+    }
+    if (sel->client_id)
+        return select_into(c, SELECT_CC_BY_CLIENT_SQL, sel, NULL, 0, NULL, 0, g);
+    /* issued_before alone: keys start with the issue time in µs, big-endian (token_key.h);
+     * tokens of the form without a time (zero prefix) sort first and are read too */
+    uint64_t us = (uint64_t)(sel->issued_before > 0 ? sel->issued_before : 0) * 1000000u;
+    for (int i = 0; i < 8; i++)
+        prefix[i] = (unsigned char)(us >> (56 - 8 * i));
+    return select_into(c, SELECT_CC_BEFORE_SQL, sel, prefix, sizeof prefix, NULL, 0, g);
 }
 
 /* Counts the tokens of the grants that revoking them would change (as revoke_grant does). */

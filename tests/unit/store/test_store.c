@@ -716,6 +716,62 @@ static void test_purge_client_grants(void **state)
     assert_int_equal(purged, 0);
 }
 
+/* The store refuses a user-less token whose grant id does not name its key: it could never be
+ * revoked by grant id. */
+static void test_client_grant_invariant(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_token t = cc_tok("bad-id", "c1", later());
+    snprintf(t.grant_id, sizeof t.grant_id, "0193a1b2c3d4e5f60718293a4b5c6d7e");
+    assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_ERR_INVALID);
+    /* an id of the right form naming another issue time than the key's (zero: a test name) */
+    snprintf(t.grant_id, sizeof t.grant_id, "k00000000000000ff0123456789abcde");
+    assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_ERR_INVALID);
+    assert_int_equal(state_of(f->s, "bad-id"), -1);
+}
+
+/* The admin selection by time alone reaches user-less grants through the key range before it. */
+static void test_select_client_grants_by_time(void **state)
+{
+    struct fixture *f = *state;
+    put_cc(f->s, "t1", "c-time", later(), NULL);
+    put_cc(f->s, "t2", "c-time", later(), NULL);
+    struct rs_revoke_select sel = {.issued_before = (int64_t)time(NULL) + 10, .dry_run = true};
+    size_t grants = 0, tokens = 0;
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 2);
+    assert_int_equal(tokens, 2);
+    sel.issued_before = (int64_t)time(NULL) - 100;
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 0);
+    sel.issued_before = (int64_t)time(NULL) + 10;
+    sel.dry_run = false;
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 2);
+    assert_int_equal(state_of(f->s, "t1"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "t2"), RS_TS_REVOKED);
+}
+
+/* More clients than one purge job visits: every client's expired user-less tokens still go. */
+static void test_purge_many_clients(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = time(NULL);
+    for (int i = 0; i < 300; i++) {
+        char name[32], client[32];
+        snprintf(name, sizeof name, "pm%03d", i);
+        snprintf(client, sizeof client, "client-%03d", i);
+        put_cc(f->s, name, client, now - 5, NULL);
+    }
+    put_cc(f->s, "pm-live", "client-150", now + 100, NULL);
+    size_t purged = 0;
+    assert_int_equal(rs_store_purge_expired(f->s, now, &purged), RS_OK);
+    assert_int_equal(purged, 300);
+    assert_int_equal(state_of(f->s, "pm000"), -1);
+    assert_int_equal(state_of(f->s, "pm299"), -1);
+    assert_int_equal(state_of(f->s, "pm-live"), RS_TS_ACTIVE);
+}
+
 /* Migration 0008: a user-less grant stored before it (a grant row, a hex grant id) becomes a
  * token-row grant: its row is gone, and its token carries an id that revokes it. */
 static void test_migration_client_grants(void **state)
@@ -1081,6 +1137,9 @@ int main(void)
         T(test_client_grants),
         T(test_purge_client_grants),
         T(test_revoke_single),
+        T(test_client_grant_invariant),
+        T(test_select_client_grants_by_time),
+        T(test_purge_many_clients),
         T(test_migration_client_grants),
         T(test_concurrent_writes_durable),
         T(test_fail_commits),
