@@ -6,6 +6,7 @@
  * PATCHes cannot lose each other's properties. */
 #include "admin/admin_int.h"
 #include "config/props.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -217,6 +218,15 @@ static enum rs_err patch_from_body(struct rs_ctx *ctx, const struct rs_config *c
             rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST, msg);
             return RS_ERR_INVALID;
         }
+    }
+    /* the initial access token is kept as its digest: the persisted patch (the database) and
+     * the snapshot never hold it (register.c compares digests) */
+    json_t *iat = json_object_get(body, "dynamicRegistrationInitialAccessToken");
+    if (json_is_string(iat) && json_string_length(iat) && !rs_hash_is_digest_form(json_string_value(iat))) {
+        char form[RS_DIGEST_FORM_LEN + 1];
+        rs_hash_digest_form(json_string_value(iat), form);
+        if (json_object_set_new(body, "dynamicRegistrationInitialAccessToken", json_string(form)))
+            return RS_ERR_NOMEM;
     }
     *patch_out = json_incref(body);
     return RS_OK;

@@ -21,3 +21,48 @@ void rs_hash_hmac(const unsigned char *key, size_t key_len, const void *data, si
     hmac_sha256_digest(&c, RS_HASH_LEN, out);
 }
 
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+void rs_hash_digest_form(const char *secret, char out[RS_DIGEST_FORM_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char d[RS_HASH_LEN];
+    rs_hash_sha256(secret, strlen(secret), d);
+    size_t p = sizeof RS_DIGEST_PREFIX - 1;
+    memcpy(out, RS_DIGEST_PREFIX, p);
+    for (size_t i = 0; i < RS_HASH_LEN; i++) {
+        out[p++] = hex[d[i] >> 4];
+        out[p++] = hex[d[i] & 15];
+    }
+    out[p] = '\0';
+}
+
+bool rs_hash_is_digest_form(const char *s)
+{
+    size_t plen = sizeof RS_DIGEST_PREFIX - 1;
+    if (strlen(s) != RS_DIGEST_FORM_LEN || strncmp(s, RS_DIGEST_PREFIX, plen) != 0)
+        return false;
+    for (const char *p = s + plen; *p; p++)
+        if (hex_value(*p) < 0)
+            return false;
+    return true;
+}
+
+void rs_hash_expected(const char *stored, unsigned char out[RS_HASH_LEN])
+{
+    if (!rs_hash_is_digest_form(stored)) {
+        rs_hash_sha256(stored, strlen(stored), out);
+        return;
+    }
+    const char *p = stored + sizeof RS_DIGEST_PREFIX - 1;
+    for (size_t i = 0; i < RS_HASH_LEN; i++)
+        out[i] = (unsigned char)(hex_value(p[2 * i]) << 4 | hex_value(p[2 * i + 1]));
+}

@@ -4,11 +4,24 @@
  * database alone does not let anyone test guesses. Both cost about a microsecond. */
 #ifndef RS_HASH_H
 #define RS_HASH_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #define RS_HASH_LEN 32
 void rs_hash_sha256(const void *data, size_t len, unsigned char out[RS_HASH_LEN]);
 void rs_hash_hmac(const unsigned char *key, size_t key_len, const void *data, size_t len,
                   unsigned char out[RS_HASH_LEN]);
+
+/* A secret kept in configuration (the registration initial access token) may be stored as its
+ * digest, "sha256:" followed by 64 lowercase hex digits, so that the database never holds it. */
+#define RS_DIGEST_PREFIX "sha256:"
+#define RS_DIGEST_FORM_LEN (sizeof RS_DIGEST_PREFIX - 1 + 2 * RS_HASH_LEN)
+/* Writes the digest form of secret (RS_DIGEST_FORM_LEN characters + NUL). */
+void rs_hash_digest_form(const char *secret, char out[RS_DIGEST_FORM_LEN + 1]);
+/* True when s is in the digest form. */
+bool rs_hash_is_digest_form(const char *s);
+/* The SHA-256 a presented secret must have: decoded from the digest form, or computed from a
+ * secret kept as it is. */
+void rs_hash_expected(const char *stored, unsigned char out[RS_HASH_LEN]);
 
 #endif

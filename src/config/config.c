@@ -2,9 +2,11 @@
  * Snapshots are refcounted; the global pointer is guarded by a mutex held only long enough to
  * bump a count, so readers never wait on a rebuild. */
 #include "config/config.h"
+#include "base/hash.h"
 #include "config/props.h"
 #include "base/log.h"
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,19 @@ static char *url_path(const char *url)
 
 static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
 {
+    /* the initial access token is kept as its digest in every snapshot, whatever form the file
+     * gave: GET /admin/config, the persisted patch and memory never show it (register.c) */
+    char *iat = c->dynamic_registration_initial_access_token;
+    if (iat && *iat && !rs_hash_is_digest_form(iat)) {
+        char form[RS_DIGEST_FORM_LEN + 1];
+        rs_hash_digest_form(iat, form);
+        char *d = strdup(form);
+        if (!d)
+            return RS_ERR_NOMEM;
+        sodium_memzero(iat, strlen(iat));
+        free(iat);
+        c->dynamic_registration_initial_access_token = d;
+    }
     /* listen = HOST:PORT; [v6]:port is accepted too */
     const char *colon = strrchr(c->listen, ':');
     char *end = NULL;

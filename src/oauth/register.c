@@ -152,10 +152,11 @@ static enum rs_err check_initial_token(struct rs_ctx *ctx, const struct rs_req *
         return RS_OK;
     const char *got = bearer_token(req);
     if (got) {
-        /* compared as SHA-256 digests: constant time whatever the lengths */
+        /* compared as SHA-256 digests: constant time whatever the lengths; the configured
+         * value may be the digest itself ("sha256:...", what PATCH /admin/config stores) */
         unsigned char dg[RS_HASH_LEN], dw[RS_HASH_LEN];
         rs_hash_sha256(got, strlen(got), dg);
-        rs_hash_sha256(want, strlen(want), dw);
+        rs_hash_expected(want, dw);
         if (rs_ct_equal(dg, dw, RS_HASH_LEN))
             return RS_OK;
     }

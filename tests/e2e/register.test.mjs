@@ -4,7 +4,9 @@
 // and that neither the secret nor the registration token is kept in plain text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { startServer, basic, parsed } from './lib/server.mjs';
 import { oauth, discover, clientCredentials, introspect, insecure } from './lib/oauth.mjs';
 
@@ -188,6 +190,42 @@ test('an initial access token, when configured, is required as a Bearer token', 
       oauth.ClientSecretBasic(c.client_secret), new URLSearchParams(), insecure);
     const t = await oauth.processClientCredentialsResponse(sas, { client_id: c.client_id }, res);
     assert.ok(t.access_token);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the initial access token is kept only as its digest: not in GET /admin/config, the database files or the logs', async () => {
+  const fromFile = 'initial-access-token-from-the-file-0123456789';
+  const patched = 'initial-access-token-set-by-patch-9876543210';
+  const s = await startServer({ config: { dynamicRegistrationInitialAccessToken: fromFile } });
+  try {
+    const sha = (v) => 'sha256:' + createHash('sha256').update(v).digest('hex');
+    let cfg = await s.admin('GET', '/config');
+    assert.equal(cfg.status, 200);
+    assert.equal(cfg.json.dynamicRegistrationInitialAccessToken, sha(fromFile));
+    const meta = { grant_types: ['client_credentials'] };
+    assert.equal((await rawRegister(s, meta, { headers: { authorization: `Bearer ${fromFile}` } })).status, 201);
+
+    const p = await s.admin('PATCH', '/config', { dynamicRegistrationInitialAccessToken: patched });
+    assert.equal(p.status, 200);
+    assert.equal(p.json.dynamicRegistrationInitialAccessToken, sha(patched));
+    assert.equal((await rawRegister(s, meta, { headers: { authorization: `Bearer ${fromFile}` } })).status, 401);
+    assert.equal((await rawRegister(s, meta, { headers: { authorization: `Bearer ${patched}` } })).status, 201);
+    // the digest form is accepted as a value too, and is not itself a token
+    const again = await s.admin('PATCH', '/config', { dynamicRegistrationInitialAccessToken: sha(patched) });
+    assert.equal(again.json.dynamicRegistrationInitialAccessToken, sha(patched));
+    assert.equal((await rawRegister(s, meta, { headers: { authorization: `Bearer ${sha(patched)}` } })).status, 401);
+    assert.equal((await rawRegister(s, meta, { headers: { authorization: `Bearer ${patched}` } })).status, 201);
+
+    await s.stop(); // the WAL checkpointed into the database file, and the log complete
+    const files = readdirSync(s.dir).filter((f) => f.startsWith('rescind.db'));
+    assert.ok(files.length >= 1);
+    for (const f of files) {
+      const b = readFileSync(join(s.dir, f));
+      for (const secret of [fromFile, patched]) assert.equal(b.indexOf(Buffer.from(secret)), -1, `${secret} found in ${f}`);
+    }
+    for (const secret of [fromFile, patched]) assert.equal(s.stderr.indexOf(secret), -1, 'initial access token in the logs');
   } finally {
     await s.cleanup();
   }
