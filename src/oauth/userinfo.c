@@ -1,6 +1,7 @@
 /* userinfo.c - OpenID Connect UserInfo (Core §5.3) with Bearer tokens (RFC 6750).
  * The token comes from the Authorization header or, for POST, the access_token form field.
- * Invalid, expired or revoked → 401 with WWW-Authenticate: Bearer error="invalid_token". */
+ * Invalid, expired or revoked → 401 with WWW-Authenticate: Bearer error="invalid_token"; no token
+ * at all → 401 with the bare challenge and no body (RFC 6750 §3.1). */
 #include "oauth/endpoints.h"
 #include "oauth/common.h"
 #include "oauth/errors.h"
@@ -42,7 +43,12 @@ enum rs_err rs_userinfo_handle(struct rs_ctx *ctx, const struct rs_req *req, str
         token = rs_form_get(&form, "access_token");
     }
     if (!token || !*token) {
-        rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_TOKEN, "no access token", NULL);
+        /* RFC 6750 §3.1: a request without any authentication gets the challenge alone, with
+         * no error code or other error information (no body) */
+        resp->status = 401;
+        resp->no_store = true;
+        resp->content_type = NULL;
+        resp->body.len = 0;
         e = rs_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"rescind\"");
         goto out;
     }

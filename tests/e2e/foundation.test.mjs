@@ -158,7 +158,9 @@ test('request body over the limit → 413', async () => {
 test('userinfo: missing or invalid token → 401 with WWW-Authenticate Bearer', async () => {
   let r = await fetch(as.userinfo_endpoint);
   assert.equal(r.status, 401);
-  assert.match(r.headers.get('www-authenticate'), /^Bearer/);
+  // RFC 6750 §3.1: no authentication attempted → the challenge alone, no error code anywhere
+  assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="rescind"');
+  assert.equal(await r.text(), '');
   r = await fetch(as.userinfo_endpoint, { headers: { authorization: 'Bearer nope' } });
   assert.equal(r.status, 401);
   assert.match(r.headers.get('www-authenticate'), /error="invalid_token"/);
