@@ -3,6 +3,7 @@
 #include "http/metrics.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/rand.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -50,7 +51,9 @@ struct rs_http {
 };
 
 static atomic_uint_fast64_t req_seq;
-static uint32_t boot_id;
+/* request ids: a random 64-bit start per process plus a sequence number, in 16 hex digits, so
+ * they never repeat within a process (2^64 requests) and rarely across restarts */
+static uint64_t id_base;
 
 static const char *get_header(void *impl, const char *name)
 {
@@ -164,10 +167,9 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
     /* boot id, then the low 32 bits of the request's sequence number, 8 hex digits each */
     static const char hex[] = "0123456789abcdef";
     unsigned long long seq = atomic_fetch_add_explicit(&req_seq, 1, memory_order_relaxed);
-    for (int i = 0; i < 8; i++) {
-        req->request_id[i] = hex[(boot_id >> (28 - 4 * i)) & 15];
-        req->request_id[8 + i] = hex[(seq >> (28 - 4 * i)) & 15];
-    }
+    uint64_t id = id_base + (uint64_t)seq;
+    for (int i = 0; i < 16; i++)
+        req->request_id[i] = hex[(id >> (60 - 4 * i)) & 15];
     req->request_id[16] = '\0';
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req->query);
 }
@@ -448,7 +450,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     *out = NULL;
     if (!h)
         return RS_ERR_NOMEM;
-    boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+    rs_rand_bytes(&id_base, sizeof id_base);
     snprintf(port, sizeof port, "%d", o->port);
     if (getaddrinfo(o->host, port, &hints, &ai) || !ai) {
         RS_LOG_ERROR("listen_failed", "host", o->host, "reason", "cannot resolve host", NULL);
