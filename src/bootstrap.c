@@ -181,7 +181,17 @@ enum rs_err rs_settings_load(struct rs_store *store, char *err, size_t errlen)
         snprintf(err, errlen, "stored configuration is not a JSON object");
         return RS_ERR_INVALID;
     }
-    e = rs_config_rebuild(patch, &cfg, err, errlen);
+    /* a patch stored by an older server may hold the initial access token in plain text:
+     * rewritten once with its digest */
+    bool hidden = false;
+    e = rs_config_hide_secrets(patch, &hidden);
+    if (!e && hidden) {
+        char *t = json_dumps(patch, JSON_COMPACT);
+        e = t ? rs_store_setting_put(store, "config", t) : RS_ERR_NOMEM;
+        free(t);
+    }
+    if (!e)
+        e = rs_config_rebuild(patch, &cfg, err, errlen);
     json_decref(patch);
     if (!e)
         rs_config_install(cfg);

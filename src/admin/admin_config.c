@@ -6,7 +6,6 @@
  * PATCHes cannot lose each other's properties. */
 #include "admin/admin_int.h"
 #include "config/props.h"
-#include "base/hash.h"
 #include "base/log.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -148,8 +147,13 @@ static enum rs_err change_config(struct rs_ctx *ctx, const struct rs_req *req,
     enum rs_err e = make(ctx, cur, arg, resp, &patch);
     if (!e)
         e = load_persisted(ctx->store, &merged);
+    bool hidden = false;
     if (!e)
         e = merge(merged, patch);
+    /* the persisted patch holds the initial access token only as its digest, also when an
+     * older server stored it plain and this change is about another property */
+    if (!e)
+        e = rs_config_hide_secrets(merged, &hidden);
     if (!e)
         e = rs_config_rebuild(merged, &cfg, err, sizeof err);
     if (e == RS_ERR_INVALID && !resp->status)
@@ -218,15 +222,6 @@ static enum rs_err patch_from_body(struct rs_ctx *ctx, const struct rs_config *c
             rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST, msg);
             return RS_ERR_INVALID;
         }
-    }
-    /* the initial access token is kept as its digest: the persisted patch (the database) and
-     * the snapshot never hold it (register.c compares digests) */
-    json_t *iat = json_object_get(body, "dynamicRegistrationInitialAccessToken");
-    if (json_is_string(iat) && json_string_length(iat) && !rs_hash_is_digest_form(json_string_value(iat))) {
-        char form[RS_DIGEST_FORM_LEN + 1];
-        rs_hash_digest_form(json_string_value(iat), form);
-        if (json_object_set_new(body, "dynamicRegistrationInitialAccessToken", json_string(form)))
-            return RS_ERR_NOMEM;
     }
     *patch_out = json_incref(body);
     return RS_OK;

@@ -28,6 +28,8 @@ static int hex_value(char c)
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') /* as sha256sum prints it, or not */
+        return c - 'A' + 10;
     return -1;
 }
 

@@ -117,10 +117,26 @@ static char *url_path(const char *url)
     return strdup(p ? p : "/");
 }
 
+enum rs_err rs_config_hide_secrets(json_t *obj, bool *changed)
+{
+    static const char name[] = "dynamicRegistrationInitialAccessToken";
+    json_t *v = json_object_get(obj, name);
+    *changed = false;
+    if (!json_is_string(v) || !json_string_length(v) || rs_hash_is_digest_form(json_string_value(v)))
+        return RS_OK;
+    char form[RS_DIGEST_FORM_LEN + 1];
+    rs_hash_digest_form(json_string_value(v), form);
+    if (json_object_set_new(obj, name, json_string(form)))
+        return RS_ERR_NOMEM;
+    *changed = true;
+    return RS_OK;
+}
+
 static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
 {
     /* the initial access token is kept as its digest in every snapshot, whatever form the file
-     * gave: GET /admin/config, the persisted patch and memory never show it (register.c) */
+     * gave, so GET /admin/config shows only the digest (register.c compares digests); the
+     * patch persisted in the database goes through rs_config_hide_secrets */
     char *iat = c->dynamic_registration_initial_access_token;
     if (iat && *iat && !rs_hash_is_digest_form(iat)) {
         char form[RS_DIGEST_FORM_LEN + 1];

@@ -93,6 +93,10 @@ enum rs_err rs_config_set_source(const char *path, const struct rs_config_overri
 /* Builds file + patch (RFC 7396 merge patch of properties set at run time, may be NULL) +
  * command-line overrides. Errors as rs_config_build. */
 enum rs_err rs_config_rebuild(json_t *patch, struct rs_config **out, char *err, size_t errlen);
+/* Replaces, in a JSON object of properties (a patch to persist), a plain
+ * dynamicRegistrationInitialAccessToken by its digest form (base/hash.h), so that the database
+ * never holds the token. *changed tells whether it did. RS_ERR_NOMEM. */
+enum rs_err rs_config_hide_secrets(json_t *obj, bool *changed);
 /* The raw properties as a JSON object (new reference). */
 json_t *rs_config_to_json(const struct rs_config *cfg);
 

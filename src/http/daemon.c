@@ -164,7 +164,7 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
     req->remote_addr = st->addr;
     req->_header = get_header;
     req->_impl = conn;
-    /* boot id, then the low 32 bits of the request's sequence number, 8 hex digits each */
+    /* the process's random base plus the request's sequence number, 16 hex digits */
     static const char hex[] = "0123456789abcdef";
     unsigned long long seq = atomic_fetch_add_explicit(&req_seq, 1, memory_order_relaxed);
     uint64_t id = id_base + (uint64_t)seq;

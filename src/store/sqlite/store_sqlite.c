@@ -2392,6 +2392,8 @@ static sqlite3_stmt *prepare_once(struct conn *c, const char *q)
     "AND (?4 IS NULL OR iat < ?4)"
 #define SELECT_CC_BEFORE_SQL                                                               \
     "SELECT grant_id FROM tokens WHERE hash < ?5 AND sub = '' AND state = 0 AND iat < ?4"
+#define SELECT_CC_ANY_TIME_SQL                                                             \
+    "SELECT grant_id FROM tokens WHERE sub = '' AND state = 0 AND iat < ?4"
 
 struct grant_ids {
     char (*ids)[RS_GRANT_ID_LEN + 1];
@@ -2464,8 +2466,14 @@ static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *
     if (sel->client_id)
         return select_into(c, SELECT_CC_BY_CLIENT_SQL, sel, NULL, 0, NULL, 0, g);
     /* issued_before alone: keys start with the issue time in µs, big-endian (token_key.h);
-     * tokens of the form without a time (zero prefix) sort first and are read too */
-    uint64_t us = (uint64_t)(sel->issued_before > 0 ? sel->issued_before : 0) * 1000000u;
+     * tokens of the form without a time (zero prefix) sort first and are read too. The key's
+     * time is read a little after the row's iat (a coarser clock, at the start of the request),
+     * so the range reaches SLACK seconds past the cutoff and "iat < ?4" decides. */
+    enum { SLACK = 300 };
+    int64_t before = sel->issued_before > 0 ? sel->issued_before : 0;
+    if (before > (int64_t)(UINT64_MAX / 1000000u) - SLACK) /* no key is that late */
+        return select_into(c, SELECT_CC_ANY_TIME_SQL, sel, NULL, 0, NULL, 0, g);
+    uint64_t us = (uint64_t)(before + SLACK) * 1000000u;
     for (int i = 0; i < 8; i++)
         prefix[i] = (unsigned char)(us >> (56 - 8 * i));
     return select_into(c, SELECT_CC_BEFORE_SQL, sel, prefix, sizeof prefix, NULL, 0, g);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "base/hash.h"
 #include "testutil.h"
 #include <stdio.h>
 #include <string.h>
@@ -359,6 +360,51 @@ static void test_install_acquire_release(void **state)
     assert_null(rs_config_acquire());
 }
 
+/* The registration initial access token is kept as its digest: in every snapshot, whatever
+ * form the file gave, and in a patch about to be persisted; the digest form (lower or upper
+ * case hex) is kept as it is and yields the digest it names. */
+static void test_initial_access_token_digest(void **state)
+{
+    (void)state;
+    const char *plain = "initial-access-token-0123456789";
+    char form[RS_DIGEST_FORM_LEN + 1];
+    rs_hash_digest_form(plain, form);
+    assert_int_equal(strlen(form), RS_DIGEST_FORM_LEN);
+    assert_true(rs_hash_is_digest_form(form));
+    assert_false(rs_hash_is_digest_form(plain));
+    assert_false(rs_hash_is_digest_form("sha256:abc"));
+
+    struct built b = build("{\"dynamicRegistrationInitialAccessToken\": \"initial-access-token-0123456789\"}", NULL);
+    assert_int_equal(b.e, RS_OK);
+    assert_string_equal(b.cfg->dynamic_registration_initial_access_token, form);
+    rs_config_release(b.cfg);
+
+    unsigned char want[RS_HASH_LEN], got[RS_HASH_LEN];
+    rs_hash_sha256(plain, strlen(plain), want);
+    rs_hash_expected(form, got);
+    assert_memory_equal(want, got, RS_HASH_LEN);
+    rs_hash_expected(plain, got); /* a plain value stands for its own digest */
+    assert_memory_equal(want, got, RS_HASH_LEN);
+    char upper[RS_DIGEST_FORM_LEN + 1];
+    snprintf(upper, sizeof upper, "%s", form);
+    for (char *p = upper + 7; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    assert_true(rs_hash_is_digest_form(upper));
+    rs_hash_expected(upper, got);
+    assert_memory_equal(want, got, RS_HASH_LEN);
+
+    json_t *patch = json_pack("{s:s,s:b}", "dynamicRegistrationInitialAccessToken", plain,
+                              "errorReasonEnabled", 1);
+    bool changed = false;
+    assert_int_equal(rs_config_hide_secrets(patch, &changed), RS_OK);
+    assert_true(changed);
+    assert_string_equal(json_string_value(json_object_get(patch, "dynamicRegistrationInitialAccessToken")), form);
+    assert_int_equal(rs_config_hide_secrets(patch, &changed), RS_OK);
+    assert_false(changed); /* already a digest */
+    json_decref(patch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_rebuild_merge_patch),
         cmocka_unit_test(test_rebuild_over_file_and_overrides),
         cmocka_unit_test(test_install_acquire_release),
+        cmocka_unit_test(test_initial_access_token_digest),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -752,6 +752,32 @@ static void test_select_client_grants_by_time(void **state)
     assert_int_equal(state_of(f->s, "t2"), RS_TS_REVOKED);
 }
 
+/* The key's issue time is read a little after the row's iat (a coarser clock): a token whose key
+ * falls in the cutoff's own second while its iat is before the cutoff is still selected. */
+static void test_select_by_time_key_after_iat(void **state)
+{
+    struct fixture *f = *state;
+    char name[RS_OPAQUE_STRLEN];
+    rs_opaque_token_new(name); /* a real token: its key starts with the issue time */
+    struct rs_token t = cc_tok(name, "c-slack", later());
+    uint64_t us = 0;
+    for (int i = 0; i < 8; i++)
+        us = us << 8 | t.hash[i];
+    int64_t cutoff = (int64_t)(us / 1000000u); /* the key's own second */
+    t.iat = cutoff - 1;
+    assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_OK);
+    struct rs_revoke_select sel = {.issued_before = cutoff, .dry_run = true};
+    size_t grants = 0, tokens = 0;
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 1);
+    sel.issued_before = cutoff - 1; /* iat is not before that */
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 0);
+    sel.issued_before = INT64_MAX / 2; /* past any key: no bound on the range */
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(grants, 1);
+}
+
 /* More clients than one purge job visits: every client's expired user-less tokens still go. */
 static void test_purge_many_clients(void **state)
 {
@@ -1140,6 +1166,7 @@ int main(void)
         T(test_client_grant_invariant),
         T(test_select_client_grants_by_time),
         T(test_purge_many_clients),
+        T(test_select_by_time_key_after_iat),
         T(test_migration_client_grants),
         T(test_concurrent_writes_durable),
         T(test_fail_commits),
