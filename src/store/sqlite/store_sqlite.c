@@ -1024,10 +1024,11 @@ static enum rs_err put_token(struct conn *w, const struct rs_token *t)
     unsigned char prefix[8];
     /* a user-less token is its own grant, with an id that names its key (store.h); anything else
      * could never be revoked by grant id */
-    if (!*t->sub && (!rs_store_client_grant_prefix(t->grant_id, prefix) ||
-                     memcmp(prefix, t->hash, sizeof prefix) != 0))
-        return RS_ERR_INVALID;
-    if (*t->sub) { /* a user-less token is its own grant: no grant row (store.h) */
+    if (!*t->sub) {
+        if (!rs_store_client_grant_prefix(t->grant_id, prefix) ||
+            memcmp(prefix, t->hash, sizeof prefix) != 0)
+            return RS_ERR_INVALID;
+    } else { /* a grant with a user has a row (INSERT OR IGNORE: its later tokens find it) */
         sqlite3_stmt *g = stmt(w, Q_GRANT_PUT);
         if (!g)
             return RS_ERR_STORE;
@@ -1058,29 +1059,44 @@ static enum rs_err put_token(struct conn *w, const struct rs_token *t)
 
 /* Binds ?lo and ?hi to the key range of a user-less grant's token: keys that start with prefix
  * (prefix itself, 8 bytes, sorts before every 40-byte key that starts with it). */
-static void bind_prefix_range(sqlite3_stmt *st, int lo, int hi, const unsigned char prefix[8],
-                              unsigned char next[8])
+struct key_range {
+    unsigned char lo[8]; /* the prefix itself: sorts before every key that starts with it */
+    unsigned char hi[9]; /* the next prefix, or nine 0xff bytes after an all-0xff prefix */
+    int hi_len;
+};
+
+/* The keys that start with an 8-byte prefix are those with lo < key < hi. */
+static void key_range_of(const unsigned char prefix[8], struct key_range *r)
 {
-    memcpy(next, prefix, 8);
+    memcpy(r->lo, prefix, 8);
+    memcpy(r->hi, prefix, 8);
+    r->hi_len = 8;
     int i = 7;
-    while (i >= 0 && ++next[i] == 0) /* big-endian increment */
+    while (i >= 0 && ++r->hi[i] == 0) /* big-endian increment */
         i--;
-    sqlite3_bind_blob(st, lo, prefix, 8, SQLITE_STATIC);
-    if (i < 0) /* prefix was all 0xff: no upper bound */
-        sqlite3_bind_blob(st, hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9, SQLITE_STATIC);
-    else
-        sqlite3_bind_blob(st, hi, next, 8, SQLITE_STATIC);
+    if (i < 0) {
+        memset(r->hi, 0xff, sizeof r->hi);
+        r->hi_len = sizeof r->hi;
+    }
+}
+
+static void bind_key_range(sqlite3_stmt *st, int lo, int hi, const struct key_range *r)
+{
+    sqlite3_bind_blob(st, lo, r->lo, sizeof r->lo, SQLITE_STATIC);
+    sqlite3_bind_blob(st, hi, r->hi, r->hi_len, SQLITE_STATIC);
 }
 
 /* Revokes one grant; adds the number of tokens changed to *count. */
 static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *count)
 {
-    unsigned char prefix[8], next[8];
+    unsigned char prefix[8];
+    struct key_range r;
     if (rs_store_client_grant_prefix(grant_id, prefix)) {
         sqlite3_stmt *c = stmt(w, Q_CLIENT_GRANT_REVOKE);
         if (!c)
             return RS_ERR_STORE;
-        bind_prefix_range(c, 1, 2, prefix, next);
+        key_range_of(prefix, &r);
+        bind_key_range(c, 1, 2, &r);
         BIND_TEXT(c, 3, grant_id);
         enum rs_err e = step_done(w, c);
         if (!e && count)
@@ -2451,17 +2467,14 @@ static enum rs_err select_grants(struct conn *c, const struct rs_revoke_select *
     enum rs_err e = select_into(c, SELECT_GRANTS_SQL, sel, NULL, 0, NULL, 0, g);
     if (e || sel->sub)
         return e; /* user-less grants have no subject */
-    unsigned char prefix[8], next[8];
+    unsigned char prefix[8];
     if (sel->grant_id) {
+        struct key_range r;
         if (!rs_store_client_grant_prefix(sel->grant_id, prefix))
             return RS_OK;
-        memcpy(next, prefix, sizeof next);
-        int i = 7;
-        while (i >= 0 && ++next[i] == 0)
-            i--;
-        static const unsigned char top[9] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-        return select_into(c, SELECT_CC_BY_ID_SQL, sel, prefix, sizeof prefix, i < 0 ? top : next,
-                           i < 0 ? sizeof top : sizeof next, g);
+        key_range_of(prefix, &r);
+        return select_into(c, SELECT_CC_BY_ID_SQL, sel, r.lo, sizeof r.lo, r.hi,
+                           (size_t)r.hi_len, g);
     }
     if (sel->client_id)
         return select_into(c, SELECT_CC_BY_CLIENT_SQL, sel, NULL, 0, NULL, 0, g);
@@ -2488,11 +2501,13 @@ static enum rs_err count_live_tokens(struct conn *c, const struct grant_ids *g, 
                                        "hash < ?2 AND grant_id = ?3 AND state <> 1");
     enum rs_err e = RS_OK;
     for (size_t i = 0; i < g->n && !e && st && cc; i++) {
-        unsigned char prefix[8], next[8];
+        unsigned char prefix[8];
+        struct key_range r;
         sqlite3_stmt *q = st;
         if (rs_store_client_grant_prefix(g->ids[i], prefix)) {
             q = cc;
-            bind_prefix_range(cc, 1, 2, prefix, next);
+            key_range_of(prefix, &r);
+            bind_key_range(cc, 1, 2, &r);
             BIND_TEXT(cc, 3, g->ids[i]);
         } else {
             BIND_TEXT(st, 1, g->ids[i]);
@@ -2661,11 +2676,6 @@ struct tokens_async_job {
     struct tokens_put_arg put;
 };
 
-static enum rs_err job_tokens_put_async(struct conn *w, void *arg, bool *keep)
-{
-    return job_tokens_put(w, arg, keep);
-}
-
 enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,
                                       rs_store_done_fn *done_fn, void *arg)
 {
@@ -2675,7 +2685,7 @@ enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token 
     struct job *j = &a->j;
     a->put.toks = toks;
     a->put.n = n;
-    j->fn = job_tokens_put_async;
+    j->fn = job_tokens_put;
     j->inserts_only = true;
     /* a user-less token is one INSERT (no grant row): a failure undoes itself, no savepoint */
     j->single = n == 1 && !*toks[0].sub;
