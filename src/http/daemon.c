@@ -16,6 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Memory libmicrohttpd gives each connection for its read buffer and the request's headers
+ * (request headers beyond about 8 KiB get 431, as with Apache's 8190-byte field limit; bodies
+ * are streamed and capped by max_body). libmicrohttpd zeroes this area whenever a keep-alive
+ * connection starts its next request: with its default of 32 KiB that memset was about 2 µs of
+ * the I/O thread's CPU per request (docs/performance.md, fourth session). */
+#define RS_HTTP_CONN_MEMORY ((size_t)8192)
+
 /* Per-request state, from the first callback to the completion notification. */
 struct conn_state {
     struct rs_buf body;
@@ -489,6 +496,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
                             MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
                             MHD_OPTION_CONNECTION_LIMIT, 10000u,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, RS_HTTP_CONN_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_END);
     freeaddrinfo(ai);

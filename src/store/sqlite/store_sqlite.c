@@ -206,6 +206,8 @@ struct job {
     bool single;   /* one statement: needs no savepoint of its own */
     bool inserts_only; /* adds rows, changes none: cached token rows stay valid */
     bool arg_inline;   /* detached: arg lives in the job's own allocation, not freed on its own */
+    bool rerunnable;   /* fn may run again after its changes were rolled back (it resets its
+                        * outputs first): runs of such jobs share one savepoint */
     rs_store_done_fn *done_cb; /* detached jobs: told the result after the commit */
     void *done_arg;
     pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
@@ -236,6 +238,8 @@ struct rs_store {
     unsigned urgent; /* queued jobs whose caller (or client) waits for the commit */
     bool stopping;
     atomic_bool fail_commits;
+    bool held;                    /* test hook: the writer takes no jobs (under lock) */
+    atomic_uint fail_revocations; /* test hook: so many revocations fail after their changes */
     pthread_mutex_t readers_lock;
     struct conn *readers;
     atomic_uint_fast64_t commits, commit_us, batched, failures;
@@ -414,13 +418,32 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
+/* Runs one job of the open transaction: inside its own savepoint unless it is one statement
+ * (a failing statement undoes itself), so that its failure does not undo its neighbours. */
+static void run_job_alone(struct conn *w, struct job *j)
+{
+    bool keep = false;
+    if (!j->single && savepoint(w, SP_BEGIN)) {
+        j->result = RS_ERR_STORE;
+        j->kept = false;
+        return;
+    }
+    j->result = j->fn(w, j->arg, &keep);
+    if (!j->single) {
+        if (!keep)
+            savepoint(w, SP_ROLLBACK);
+        savepoint(w, SP_RELEASE);
+    }
+    j->kept = keep;
+}
+
 static void *writer_main(void *arg)
 {
     struct rs_store *s = arg;
     pthread_setname_np(pthread_self(), "rs-writer"); /* for top -H and perf */
     for (;;) {
         pthread_mutex_lock(&s->lock);
-        while (!s->queue_head && !s->stopping)
+        while ((!s->queue_head || s->held) && !s->stopping)
             pthread_cond_wait(&s->work_cv, &s->lock);
         if (!s->urgent && !s->stopping) {
             /* Only records nobody waits for (audit of requests that changed nothing): let them
@@ -446,25 +469,41 @@ static void *writer_main(void *arg)
         uint64_t t0 = rs_clock_mono_us();
         size_t n = 0;
         bool began = exec(s->writer.db, "BEGIN IMMEDIATE") == RS_OK;
-        for (struct job *j = batch; j; j = j->next, n++) {
+        for (struct job *j = batch; j;) {
             if (!began) {
                 j->result = RS_ERR_STORE;
+                j = j->next;
+                n++;
                 continue;
             }
-            bool keep = false;
-            /* A single-statement job (audit records, the bulk of a busy batch) needs no savepoint
-             * of its own: a failing statement undoes itself. */
-            if (!j->single && savepoint(&s->writer, SP_BEGIN)) {
-                j->result = RS_ERR_STORE;
+            if (!j->rerunnable || !j->next || !j->next->rerunnable) {
+                run_job_alone(&s->writer, j);
+                j = j->next;
+                n++;
                 continue;
             }
-            j->result = j->fn(&s->writer, j->arg, &keep);
-            if (!j->single) {
-                if (!keep)
+            /* A run of jobs that may run again (revocations: the bulk of a busy revoking batch)
+             * shares one savepoint: a savepoint copies each page it first changes, so one per
+             * job copied the same few pages again for every job. Should one of them fail, the
+             * run is undone and each of its jobs runs again under its own savepoint. */
+            struct job *end = j->next;
+            while (end && end->rerunnable)
+                end = end->next;
+            bool failed = savepoint(&s->writer, SP_BEGIN) != RS_OK;
+            if (!failed) {
+                for (struct job *k = j; k != end && !failed; k = k->next) {
+                    bool keep = false;
+                    k->result = k->fn(&s->writer, k->arg, &keep);
+                    k->kept = keep;
+                    failed = !keep;
+                }
+                if (failed)
                     savepoint(&s->writer, SP_ROLLBACK);
                 savepoint(&s->writer, SP_RELEASE);
             }
-            j->kept = keep;
+            for (; j != end; j = j->next, n++)
+                if (failed)
+                    run_job_alone(&s->writer, j);
         }
         if (began) {
             bool ok, changes_tokens = false;
@@ -800,6 +839,7 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     e = conn_open(&s->writer, path, false);
     if (e)
         goto fail;
+    s->writer.owner = s; /* for the jobs' test hooks */
     /* WAL. Migrations commit with synchronous=FULL (each COMMIT fsyncs the WAL); the writer
      * thread then runs with NORMAL and leaves the fsync of each group of commits to the syncer
      * thread (syncer_main), which tells callers only once their commit is on disk. */
@@ -901,6 +941,28 @@ void rs_store_fail_commits(struct rs_store *s, bool on)
     atomic_store(&s->fail_commits, on);
 }
 
+void rs_store_hold_writer(struct rs_store *s, bool on)
+{
+    pthread_mutex_lock(&s->lock);
+    s->held = on;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void rs_store_fail_revocations(struct rs_store *s, unsigned n)
+{
+    atomic_store(&s->fail_revocations, n);
+}
+
+/* consumes one failure of rs_store_fail_revocations, if any is left */
+static bool revocation_must_fail(struct rs_store *s)
+{
+    unsigned n = atomic_load(&s->fail_revocations);
+    while (n && !atomic_compare_exchange_weak(&s->fail_revocations, &n, n - 1))
+        ;
+    return n != 0;
+}
+
 void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)
 {
     out->commits = atomic_load(&s->commits);
@@ -918,10 +980,17 @@ static void copy_trunc(char *dst, size_t cap, const char *s)
     dst[n] = '\0';
 }
 
+/* a memcpy, not snprintf: a token row has seven text columns and the writer reads one per
+ * revocation */
 static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0; /* after column_text: its length */
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, t, n);
+    dst[n] = '\0';
 }
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -1263,7 +1332,7 @@ static bool token_cache_get(struct token_cache *tc, const unsigned char hash[RS_
     memcpy(out->grant_id, e->grant_id, sizeof out->grant_id);
     memcpy(out->client_id, e->client_id, sizeof out->client_id);
     memcpy(out->sub, e->sub, sizeof out->sub);
-    snprintf(out->scope, sizeof out->scope, "%s", e->scope);
+    copy_trunc(out->scope, sizeof out->scope, e->scope);
     out->iat = e->iat;
     out->exp = e->exp;
     out->auth_time = e->auth_time;
@@ -2112,7 +2181,7 @@ static enum rs_err push_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size
         *ids = p;
         *cap = c;
     }
-    snprintf((*ids)[(*n)++], RS_GRANT_ID_LEN + 1, "%s", gid);
+    copy_trunc((*ids)[(*n)++], RS_GRANT_ID_LEN + 1, gid);
     return RS_OK;
 }
 
@@ -2271,6 +2340,8 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
     }
     if (!e)
         e = audit_insert(w, "revoke", r->client_id, outcome, detail.ptr);
+    if (!e && revocation_must_fail(w->owner))
+        e = RS_ERR_STORE;
     rs_buf_free(&detail);
     free(ids);
     *keep = e == RS_OK;
@@ -2331,6 +2402,7 @@ enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req
     ra->a.r = &ra->r;
     ra->a.out = out;
     j->fn = job_revoke_async;
+    j->rerunnable = true; /* job_revoke starts from a cleared result */
     j->arg = ra;
     j->done_cb = done_fn;
     j->done_arg = arg;

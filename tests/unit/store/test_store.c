@@ -691,6 +691,121 @@ static void test_revoke_single(void **state)
     assert_int_equal(state_of(f->s, "theirs"), RS_TS_REVOKED);
 }
 
+/* Asynchronous revocations that land in one batch share one savepoint. When one of them fails
+ * after making its changes, the whole run is undone and each runs again on its own: the failing
+ * one changes nothing, its neighbours revoke exactly once, and no audit record of the undone
+ * first run survives. */
+struct async_done {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    size_t n;
+    enum rs_err result[8];
+};
+
+struct async_slot {
+    struct async_done *d;
+    size_t i;
+    struct rs_revoke_result out;
+};
+
+static void on_async_done(void *arg, enum rs_err result)
+{
+    struct async_slot *slot = arg;
+    pthread_mutex_lock(&slot->d->lock);
+    slot->d->result[slot->i] = result;
+    slot->d->n++;
+    pthread_cond_signal(&slot->d->cv);
+    pthread_mutex_unlock(&slot->d->lock);
+}
+
+static void count_revoke_audit(const struct rs_audit *a, void *arg)
+{
+    if (strcmp(a->event, "revoke") == 0 && strcmp(a->outcome, "revoked") == 0)
+        ++*(size_t *)arg;
+}
+
+/* queues one revocation per name while the writer is held, so that they share a batch */
+static void revoke_batch(struct rs_store *s, const char *const *names, size_t n,
+                         enum rs_err *results)
+{
+    struct async_done d = {.n = 0};
+    struct async_slot slots[8];
+    unsigned char keys[8][RS_TOKEN_KEY_LEN];
+    assert_true(n <= 8);
+    pthread_mutex_init(&d.lock, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    rs_store_hold_writer(s, true);
+    for (size_t i = 0; i < n; i++) {
+        rs_token_key(names[i], strlen(names[i]), keys[i]);
+        struct rs_revoke_req r = {.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])keys[i],
+                                  .n = 1,
+                                  .presented = 1,
+                                  .client_id = "client-a",
+                                  .now = time(NULL)};
+        slots[i] = (struct async_slot){.d = &d, .i = i};
+        assert_int_equal(rs_store_revoke_async(s, &r, &slots[i].out, on_async_done, &slots[i]),
+                         RS_OK);
+    }
+    rs_store_hold_writer(s, false);
+    pthread_mutex_lock(&d.lock);
+    while (d.n < n)
+        pthread_cond_wait(&d.cv, &d.lock);
+    pthread_mutex_unlock(&d.lock);
+    memcpy(results, d.result, n * sizeof *results);
+    pthread_mutex_destroy(&d.lock);
+    pthread_cond_destroy(&d.cv);
+}
+
+static size_t revoked_audits(struct rs_store *s)
+{
+    size_t n = 0;
+    struct rs_audit_filter flt = {.client_id = "client-a", .event = "revoke"};
+    assert_int_equal(rs_store_audit_list(s, &flt, count_revoke_audit, &n), RS_OK);
+    return n;
+}
+
+static void test_revoke_batch_failure(void **state)
+{
+    struct fixture *f = *state;
+    const char *names[] = {"bt0", "bt1", "bt2", "bt3", "bt4", "bt5"};
+    enum rs_err res[8];
+    for (size_t i = 0; i < 6; i++)
+        put_cc(f->s, names[i], "client-a", later(), NULL);
+
+    /* three in one batch, all revoked */
+    revoke_batch(f->s, names, 3, res);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(res[i], RS_OK);
+        assert_int_equal(state_of(f->s, names[i]), RS_TS_REVOKED);
+    }
+    assert_int_equal(revoked_audits(f->s), 3);
+
+    /* the first fails twice (in the shared run and again on its own): only it stays live */
+    put_cc(f->s, "bt6", "client-a", later(), NULL);
+    const char *next[] = {"bt3", "bt4", "bt5", "bt6"};
+    rs_store_fail_revocations(f->s, 2);
+    revoke_batch(f->s, next, 4, res);
+    assert_int_equal(res[0], RS_ERR_STORE);
+    assert_int_equal(state_of(f->s, "bt3"), RS_TS_ACTIVE);
+    for (size_t i = 1; i < 4; i++) {
+        assert_int_equal(res[i], RS_OK);
+        assert_int_equal(state_of(f->s, next[i]), RS_TS_REVOKED);
+    }
+    assert_int_equal(revoked_audits(f->s), 6);
+
+    /* a failure in the shared run only: every one succeeds on its own, audited once */
+    rs_store_fail_revocations(f->s, 1);
+    put_cc(f->s, "bt7", "client-a", later(), NULL);
+    put_cc(f->s, "bt8", "client-a", later(), NULL);
+    const char *three[] = {"bt3", "bt7", "bt8"};
+    revoke_batch(f->s, three, 3, res);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(res[i], RS_OK);
+        assert_int_equal(state_of(f->s, three[i]), RS_TS_REVOKED);
+    }
+    assert_int_equal(revoked_audits(f->s), 9);
+}
+
 /* The purge deletes expired user-less tokens client by client, in chunks, and leaves live ones. */
 static void test_purge_client_grants(void **state)
 {
@@ -1163,6 +1278,7 @@ int main(void)
         T(test_client_grants),
         T(test_purge_client_grants),
         T(test_revoke_single),
+        T(test_revoke_batch_failure),
         T(test_client_grant_invariant),
         T(test_select_client_grants_by_time),
         T(test_purge_many_clients),
