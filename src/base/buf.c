@@ -198,3 +198,11 @@ void rs_buf_free(struct rs_buf *b)
     b->ptr = NULL;
     b->len = b->_cap = 0;
 }
+
+size_t rs_strlcpy(char *dst, const char *src, size_t cap)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
+}

@@ -32,6 +32,9 @@ enum rs_err rs_buf_put_i64(struct rs_buf *b, long long v);
 /* Appends ,"name":"value" with value JSON-escaped (name is a literal of ours): the members of
  * the fixed-shape answers written without a JSON tree. */
 enum rs_err rs_buf_json_member(struct rs_buf *b, const char *name, const char *value);
+/* Copies src into dst (cap bytes, cap > 0), truncated and always NUL-terminated; returns the
+ * length copied. snprintf(dst, cap, "%s", src) without printf, for request paths. */
+size_t rs_strlcpy(char *dst, const char *src, size_t cap);
 /* Takes ownership of the bytes away from the buffer; caller frees with free(). */
 char *rs_buf_steal(struct rs_buf *b);
 /* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 when the bytes are not UTF-8. */

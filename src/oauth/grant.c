@@ -4,6 +4,7 @@
 #include "http/metrics.h"
 #include "base/b64url.h"
 #include "base/token_key.h"
+#include "base/buf.h"
 #include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -19,10 +20,10 @@ static void row(struct rs_mint *m, enum rs_token_type type, const char *token, i
     rs_token_key(token, strlen(token), t->hash);
     t->type = type;
     t->state = RS_TS_ACTIVE;
-    snprintf(t->grant_id, sizeof t->grant_id, "%s", m->grant_id_out);
-    snprintf(t->client_id, sizeof t->client_id, "%s", m->client_id);
-    snprintf(t->sub, sizeof t->sub, "%s", m->sub);
-    snprintf(t->scope, sizeof t->scope, "%s", scope);
+    rs_strlcpy(t->grant_id, m->grant_id_out, sizeof t->grant_id);
+    rs_strlcpy(t->client_id, m->client_id, sizeof t->client_id);
+    rs_strlcpy(t->sub, m->sub, sizeof t->sub);
+    rs_strlcpy(t->scope, scope, sizeof t->scope);
     t->iat = now;
     t->exp = now + lifetime;
     t->auth_time = m->auth_time;
@@ -49,7 +50,7 @@ enum rs_err rs_grant_mint(struct rs_ctx *ctx, struct rs_mint *m, int64_t now)
     bool client_grant = !m->grant_id && !*m->sub;
     assert(!client_grant || (!m->refresh && !m->id_token));
     if (m->grant_id)
-        snprintf(m->grant_id_out, sizeof m->grant_id_out, "%s", m->grant_id);
+        rs_strlcpy(m->grant_id_out, m->grant_id, sizeof m->grant_id_out);
     else if (!client_grant)
         rs_grant_new_id(m->grant_id_out);
     /* every token gets its own index in the token status list (draft-ietf-oauth-status-list) */

@@ -1,6 +1,7 @@
 /* scope.c - see scope.h. */
 #include "oauth/scope.h"
 #include "oauth/common.h"
+#include "base/buf.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -33,12 +34,12 @@ enum rs_err rs_scope_resolve(const struct rs_client *c, const char *requested,
                              char out[RS_SCOPE_MAX + 1])
 {
     if (!requested || !*requested) {
-        snprintf(out, RS_SCOPE_MAX + 1, "%s", c->scope ? c->scope : "");
+        rs_strlcpy(out, c->scope ? c->scope : "", RS_SCOPE_MAX + 1);
         return RS_OK;
     }
     if (!rs_scope_valid(requested) || !rs_list_subset(requested, rs_scope_allowed(c)))
         return RS_ERR_INVALID;
-    snprintf(out, RS_SCOPE_MAX + 1, "%s", requested);
+    rs_strlcpy(out, requested, RS_SCOPE_MAX + 1);
     return RS_OK;
 }
 
