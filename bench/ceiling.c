@@ -1,7 +1,7 @@
 /* ceiling.c - the bare libmicrohttpd server every benchmark ratio is measured against.
  *
  * It runs MHD exactly as src/http/daemon.c does (internal polling thread, epoll, ITC, turbo, a
- * thread pool of one thread per core, 8 KiB of memory per connection, bound to 127.0.0.1) and
+ * thread pool of one thread per core, 16 KiB of memory per connection, bound to 127.0.0.1) and
  * answers every request with 200 "OK", so the difference to rescindd is the cost of rescind
  * itself, not of the HTTP stack.
  *
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
                                             MHD_OPTION_CONNECTION_TIMEOUT, 30u,
                                             MHD_OPTION_CONNECTION_LIMIT, 10000u,
                                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-                                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
+                                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
                                             MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "bench-ceiling: cannot listen on 127.0.0.1:%d\n", port);

@@ -33,7 +33,8 @@ enum rs_err rs_buf_put_i64(struct rs_buf *b, long long v);
  * the fixed-shape answers written without a JSON tree. */
 enum rs_err rs_buf_json_member(struct rs_buf *b, const char *name, const char *value);
 /* Copies src into dst (cap bytes, cap > 0), truncated and always NUL-terminated; returns the
- * length copied. snprintf(dst, cap, "%s", src) without printf, for request paths. */
+ * length copied (not strlen(src), unlike BSD strlcpy). snprintf(dst, cap, "%s", src) without
+ * printf, for request paths. */
 size_t rs_strlcpy(char *dst, const char *src, size_t cap);
 /* Takes ownership of the bytes away from the buffer; caller frees with free(). */
 char *rs_buf_steal(struct rs_buf *b);

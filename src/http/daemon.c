@@ -16,12 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Memory libmicrohttpd gives each connection for its read buffer and the request's headers
- * (request headers beyond about 8 KiB get 431, as with Apache's 8190-byte field limit; bodies
- * are streamed and capped by max_body). libmicrohttpd zeroes this area whenever a keep-alive
- * connection starts its next request: with its default of 32 KiB that memset was about 2 µs of
- * the I/O thread's CPU per request (docs/performance.md, fourth session). */
-#define RS_HTTP_CONN_MEMORY ((size_t)8192)
+/* Memory libmicrohttpd gives each connection for its read buffer, the request's headers and,
+ * while they are sent, the response's headers (bodies are streamed, capped by max_body).
+ * libmicrohttpd zeroes this area whenever a keep-alive connection starts its next request:
+ * with its default of 32 KiB that memset cost about 2 µs of I/O-thread CPU per request, 1.3 µs
+ * less at 16 KiB (docs/performance.md, fourth session). Request headers beyond about 16 KiB get
+ * 431 from libmicrohttpd; a request and its response that together do not fit get no answer,
+ * which is why /authorize refuses a state it could not echo (oauth/authorize.c). */
+#define RS_HTTP_CONN_MEMORY ((size_t)16384)
 
 /* Per-request state, from the first callback to the completion notification. */
 struct conn_state {

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define RS_AUTHZ_STATE_MAX 2048 /* characters of state echoed back (docs/openapi.yaml, /authorize) */
+
 /* The authorization request's parameters: the ones carried through the login form. */
 static const char *const authz_params[] = {
     "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
@@ -121,6 +123,12 @@ static enum rs_err authz_client(struct rs_ctx *ctx, struct authz *a, struct rs_r
         return page(resp, 400, "The request repeats client_id or redirect_uri.");
     if (!id)
         return page(resp, 400, "The request does not name an application (client_id is missing).");
+    /* Every answer to the client echoes state in its Location header, and libmicrohttpd must fit
+     * the request's and the response's headers in one connection's memory (src/http/daemon.c):
+     * a state that cannot be echoed safely is refused here, before anything is redirected. */
+    const char *st = param(a, "state");
+    if (st && strlen(st) > RS_AUTHZ_STATE_MAX)
+        return page(resp, 400, "The request's state parameter is longer than 2048 characters.");
     enum rs_err e = strlen(id) > RS_ID_MAX ? RS_ERR_NOT_FOUND
                                            : rs_store_client_get(ctx->store, id, &a->client);
     if (e == RS_ERR_NOT_FOUND) {

@@ -151,30 +151,64 @@ struct cc_async {
     enum rs_err result;
     rs_async_done_fn *done;
     void *done_arg;
+    struct cc_async *next_free; /* in its thread's pool (below) */
 };
 
-/* Each I/O thread keeps one spare cc_async: the state holds three token rows (about 10 KiB),
- * and a calloc and free of that size per issuance cost the I/O thread more than the rest of the
- * allocation work of the request (zeroing, and glibc consolidating its fast bins for a block of
- * that size). With many issuances in flight per thread, starts and finishes alternate, so the
- * one spare is nearly always there. Rows are cleared one by one as they are minted. */
-static pthread_key_t cc_spare_key;
-static pthread_once_t cc_spare_once = PTHREAD_ONCE_INIT;
-static bool cc_spare_ok;
+/* Each I/O thread keeps up to CC_POOL spare cc_async: the state holds three token rows (about
+ * 10 KiB), and a calloc and free of that size per issuance cost the I/O thread more than the
+ * rest of the request's allocation work (zeroing, and glibc consolidating its fast bins for a
+ * block of that size). A group commit resumes many connections at once, so finishes come in
+ * bursts: the pool keeps what one burst frees for the next burst of starts. Rows are cleared
+ * one by one as they are minted. */
+#define CC_POOL 64
+struct cc_pool {
+    struct cc_async *head;
+    unsigned n;
+};
+static pthread_key_t cc_pool_key;
+static pthread_once_t cc_pool_once = PTHREAD_ONCE_INIT;
+static bool cc_pool_ok;
 
-static void cc_spare_init(void)
+static void cc_pool_free(void *arg)
 {
-    cc_spare_ok = pthread_key_create(&cc_spare_key, free) == 0;
+    struct cc_pool *p = arg;
+    while (p->head) {
+        struct cc_async *a = p->head;
+        p->head = a->next_free;
+        free(a);
+    }
+    free(p);
+}
+
+static void cc_pool_init(void)
+{
+    cc_pool_ok = pthread_key_create(&cc_pool_key, cc_pool_free) == 0;
+}
+
+/* the calling thread's pool, created on first use; NULL without one (then plain malloc/free) */
+static struct cc_pool *cc_pool(void)
+{
+    pthread_once(&cc_pool_once, cc_pool_init);
+    if (!cc_pool_ok)
+        return NULL;
+    struct cc_pool *p = pthread_getspecific(cc_pool_key);
+    if (!p && (p = calloc(1, sizeof *p)) && pthread_setspecific(cc_pool_key, p) != 0) {
+        free(p);
+        p = NULL;
+    }
+    return p;
 }
 
 static struct cc_async *cc_alloc(void)
 {
-    pthread_once(&cc_spare_once, cc_spare_init);
-    struct cc_async *a = cc_spare_ok ? pthread_getspecific(cc_spare_key) : NULL;
-    if (a)
-        pthread_setspecific(cc_spare_key, NULL);
-    else if (!(a = malloc(sizeof *a)))
+    struct cc_pool *p = cc_pool();
+    struct cc_async *a = p ? p->head : NULL;
+    if (a) {
+        p->head = a->next_free;
+        p->n--;
+    } else if (!(a = malloc(sizeof *a))) {
         return NULL;
+    }
     /* everything but the rows, which rs_grant_mint clears as it fills them */
     memset(&a->ctx, 0, sizeof a->ctx);
     memset(&a->m, 0, offsetof(struct rs_mint, rows));
@@ -184,14 +218,19 @@ static struct cc_async *cc_alloc(void)
     a->result = RS_OK;
     a->done = NULL;
     a->done_arg = NULL;
+    a->next_free = NULL;
     return a;
 }
 
 static void cc_release(struct cc_async *a)
 {
-    if (cc_spare_ok && !pthread_getspecific(cc_spare_key) &&
-        pthread_setspecific(cc_spare_key, a) == 0)
+    struct cc_pool *p = cc_pool();
+    if (p && p->n < CC_POOL) {
+        a->next_free = p->head;
+        p->head = a;
+        p->n++;
         return;
+    }
     free(a);
 }
 

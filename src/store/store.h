@@ -218,10 +218,11 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out);
 
 /* Test hook: when set, every following commit fails (the database "becomes unwritable"). */
 void rs_store_fail_commits(struct rs_store *s, bool on);
-/* Test hooks: while held, the writer takes no jobs (so that the next ones share one batch); the
- * next n revocations fail after making their changes (which must then be undone). */
+/* Test hooks: while held, a writer waiting for work takes none (so that the jobs queued
+ * meanwhile share one batch); of the next revocations the writer runs, `after` succeed and
+ * then n fail after making their changes (which must then be undone). */
 void rs_store_hold_writer(struct rs_store *s, bool on);
-void rs_store_fail_revocations(struct rs_store *s, unsigned n);
+void rs_store_fail_revocations(struct rs_store *s, unsigned after, unsigned n);
 
 /* --- revocation (RFC 7009): check and revoke in one transaction, with its audit record --- */
 #define RS_REVOKE_MAX_TOKENS 100 /* space-separated tokens in one revocation (Janssen extension) */

@@ -340,6 +340,20 @@ test('other request errors are redirected with their RFC 6749 §4.1.2.1 code', a
   assert.equal((await errorRedirect(dup.url)).get('error'), 'invalid_request', 'repeated parameter');
 });
 
+test('state of 2048 characters with a 1 KB cookie is echoed; a longer one is a 400 page', async () => {
+  // request and response headers share libmicrohttpd's per-connection memory (src/http/daemon.c)
+  const ok = await request(conf, { params: { response_type: 'token', state: 's'.repeat(2048) } });
+  const r = await getPage(ok.url, 'other=' + 'c'.repeat(1000));
+  assert.equal(r.res.status, 302, r.html);
+  const loc = new URL(r.res.headers.get('location'));
+  assert.equal(loc.searchParams.get('state'), 's'.repeat(2048));
+  assert.equal(loc.searchParams.get('error'), 'unsupported_response_type');
+  const long = await request(conf, { params: { response_type: 'token', state: 's'.repeat(3000) } });
+  const p = await getPage(long.url, 'other=' + 'c'.repeat(1000));
+  assertHtmlPage(p.res, 400);
+  assert.ok(p.html.includes('longer than 2048'));
+});
+
 test('prompt=none without a session: login_required', async () => {
   const req = await request(conf, { params: { prompt: 'none' } });
   const p = await errorRedirect(req.url);

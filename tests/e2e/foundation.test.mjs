@@ -155,10 +155,10 @@ test('request body over the limit → 413', async () => {
   assert.equal(r2.status, 200, 'server still serves after a 413');
 });
 
-test('request headers: 7 KB served, over about 8 KiB → 431, server still serves', async () => {
-  const ok = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(7000) } });
+test('request headers: 14 KB served, over about 16 KiB → 431, server still serves', async () => {
+  const ok = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(14000) } });
   assert.equal(ok.status, 200);
-  const big = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(9000) } });
+  const big = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(18000) } });
   assert.equal(big.status, 431);
   const r2 = await fetch(server.url + '/health');
   assert.equal(r2.status, 200, 'server still serves after a 431');

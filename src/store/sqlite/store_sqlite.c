@@ -3,7 +3,8 @@
  * Durability and speed come from two choices:
  *  - Writes go through one writer thread that owns the only write connection. Callers enqueue
  *    a job and sleep; the writer takes every job queued so far, runs each inside its own
- *    SAVEPOINT (one failing job does not undo its neighbours), then COMMITs them together
+ *    SAVEPOINT (one failing job does not undo its neighbours; a run of revocations shares one,
+ *    and is re-run job by job should one fail), then COMMITs them together
  *    (synchronous=NORMAL: WAL frames written, not yet fsynced) and hands the batch to the
  *    syncer thread, which fsyncs the WAL once for every batch committed since its last fsync
  *    and only then wakes the callers. N concurrent writes cost one fsync, and the next batch's
@@ -239,7 +240,7 @@ struct rs_store {
     bool stopping;
     atomic_bool fail_commits;
     bool held;                    /* test hook: the writer takes no jobs (under lock) */
-    atomic_uint fail_revocations; /* test hook: so many revocations fail after their changes */
+    atomic_uint pass_revocations, fail_revocations; /* test hook (writer only consumes) */
     pthread_mutex_t readers_lock;
     struct conn *readers;
     atomic_uint_fast64_t commits, commit_us, batched, failures;
@@ -469,15 +470,21 @@ static void *writer_main(void *arg)
         uint64_t t0 = rs_clock_mono_us();
         size_t n = 0;
         bool began = exec(s->writer.db, "BEGIN IMMEDIATE") == RS_OK;
+        /* SQLite may roll the whole transaction back by itself (disk full, I/O error, out of
+         * memory); statements after that would each commit on their own. From then on no job
+         * runs and the batch fails as a whole. */
+        bool lost = false;
         for (struct job *j = batch; j;) {
-            if (!began) {
+            if (!began || lost) {
                 j->result = RS_ERR_STORE;
+                j->kept = false;
                 j = j->next;
                 n++;
                 continue;
             }
             if (!j->rerunnable || !j->next || !j->next->rerunnable) {
                 run_job_alone(&s->writer, j);
+                lost = sqlite3_get_autocommit(s->writer.db);
                 j = j->next;
                 n++;
                 continue;
@@ -497,19 +504,28 @@ static void *writer_main(void *arg)
                     k->kept = keep;
                     failed = !keep;
                 }
-                if (failed)
-                    savepoint(&s->writer, SP_ROLLBACK);
+                /* a run that cannot be undone would leave its failed job's changes: the batch
+                 * is lost then */
+                if (failed && savepoint(&s->writer, SP_ROLLBACK) != RS_OK)
+                    lost = true;
                 savepoint(&s->writer, SP_RELEASE);
             }
-            for (; j != end; j = j->next, n++)
-                if (failed)
+            lost = lost || sqlite3_get_autocommit(s->writer.db);
+            for (; j != end; j = j->next, n++) {
+                if (lost) {
+                    j->result = RS_ERR_STORE;
+                    j->kept = false;
+                } else if (failed) {
                     run_job_alone(&s->writer, j);
+                    lost = sqlite3_get_autocommit(s->writer.db);
+                }
+            }
         }
         if (began) {
             bool ok, changes_tokens = false;
             for (struct job *j = batch; j; j = j->next)
                 changes_tokens |= j->kept && !j->inserts_only;
-            if (atomic_load(&s->fail_commits) || atomic_load(&s->sync_broken))
+            if (lost || atomic_load(&s->fail_commits) || atomic_load(&s->sync_broken))
                 ok = false;
             else
                 ok = exec(s->writer.db, "COMMIT") == RS_OK;
@@ -518,7 +534,8 @@ static void *writer_main(void *arg)
             if (ok && changes_tokens)
                 atomic_fetch_add_explicit(&s->token_gen, 1, memory_order_release);
             if (!ok) {
-                sqlite3_exec(s->writer.db, "ROLLBACK", NULL, NULL, NULL);
+                if (!sqlite3_get_autocommit(s->writer.db))
+                    sqlite3_exec(s->writer.db, "ROLLBACK", NULL, NULL, NULL);
                 atomic_fetch_add(&s->failures, 1);
                 for (struct job *j = batch; j; j = j->next)
                     if (j->kept) /* its changes are gone with the batch */
@@ -949,18 +966,23 @@ void rs_store_hold_writer(struct rs_store *s, bool on)
     pthread_mutex_unlock(&s->lock);
 }
 
-void rs_store_fail_revocations(struct rs_store *s, unsigned n)
+void rs_store_fail_revocations(struct rs_store *s, unsigned after, unsigned n)
 {
+    atomic_store(&s->pass_revocations, after);
     atomic_store(&s->fail_revocations, n);
 }
 
-/* consumes one failure of rs_store_fail_revocations, if any is left */
+/* consumes one step of rs_store_fail_revocations (only the writer calls it) */
 static bool revocation_must_fail(struct rs_store *s)
 {
-    unsigned n = atomic_load(&s->fail_revocations);
-    while (n && !atomic_compare_exchange_weak(&s->fail_revocations, &n, n - 1))
-        ;
-    return n != 0;
+    unsigned pass = atomic_load(&s->pass_revocations), fail = atomic_load(&s->fail_revocations);
+    if (pass) {
+        atomic_store(&s->pass_revocations, pass - 1);
+        return false;
+    }
+    if (fail)
+        atomic_store(&s->fail_revocations, fail - 1);
+    return fail != 0;
 }
 
 void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)

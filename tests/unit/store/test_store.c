@@ -693,8 +693,8 @@ static void test_revoke_single(void **state)
 
 /* Asynchronous revocations that land in one batch share one savepoint. When one of them fails
  * after making its changes, the whole run is undone and each runs again on its own: the failing
- * one changes nothing, its neighbours revoke exactly once, and no audit record of the undone
- * first run survives. */
+ * one changes nothing, its neighbours revoke exactly once (each finds its token live again on
+ * the re-run), and no audit record of the undone first run survives. */
 struct async_done {
     pthread_mutex_t lock;
     pthread_cond_t cv;
@@ -718,15 +718,23 @@ static void on_async_done(void *arg, enum rs_err result)
     pthread_mutex_unlock(&slot->d->lock);
 }
 
+struct revoke_audits {
+    size_t revoked, all;
+};
+
 static void count_revoke_audit(const struct rs_audit *a, void *arg)
 {
-    if (strcmp(a->event, "revoke") == 0 && strcmp(a->outcome, "revoked") == 0)
-        ++*(size_t *)arg;
+    struct revoke_audits *c = arg;
+    if (strcmp(a->event, "revoke") != 0)
+        return;
+    c->all++;
+    c->revoked += strcmp(a->outcome, "revoked") == 0;
 }
 
-/* queues one revocation per name while the writer is held, so that they share a batch */
+/* queues one revocation per name while the writer is held, so that they share a batch;
+ * results[i] and tokens[i]: each one's result and number of tokens it revoked */
 static void revoke_batch(struct rs_store *s, const char *const *names, size_t n,
-                         enum rs_err *results)
+                         enum rs_err *results, size_t *tokens)
 {
     struct async_done d = {.n = 0};
     struct async_slot slots[8];
@@ -751,59 +759,71 @@ static void revoke_batch(struct rs_store *s, const char *const *names, size_t n,
     while (d.n < n)
         pthread_cond_wait(&d.cv, &d.lock);
     pthread_mutex_unlock(&d.lock);
-    memcpy(results, d.result, n * sizeof *results);
+    for (size_t i = 0; i < n; i++) {
+        results[i] = d.result[i];
+        tokens[i] = slots[i].out.tokens;
+    }
     pthread_mutex_destroy(&d.lock);
     pthread_cond_destroy(&d.cv);
 }
 
-static size_t revoked_audits(struct rs_store *s)
+static struct revoke_audits revoke_audits(struct rs_store *s)
 {
-    size_t n = 0;
+    struct revoke_audits c = {0};
     struct rs_audit_filter flt = {.client_id = "client-a", .event = "revoke"};
-    assert_int_equal(rs_store_audit_list(s, &flt, count_revoke_audit, &n), RS_OK);
-    return n;
+    assert_int_equal(rs_store_audit_list(s, &flt, count_revoke_audit, &c), RS_OK);
+    return c;
+}
+
+/* every one of names succeeded, revoked its one token once, and is revoked in the store */
+static void assert_all_revoked(struct rs_store *s, const char *const *names, size_t n,
+                               const enum rs_err *res, const size_t *tokens)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(res[i], RS_OK);
+        assert_int_equal(tokens[i], 1);
+        assert_int_equal(state_of(s, names[i]), RS_TS_REVOKED);
+    }
 }
 
 static void test_revoke_batch_failure(void **state)
 {
     struct fixture *f = *state;
-    const char *names[] = {"bt0", "bt1", "bt2", "bt3", "bt4", "bt5"};
+    const char *names[] = {"bt0", "bt1", "bt2", "bt3", "bt4", "bt5", "bt6", "bt7", "bt8", "bt9",
+                           "bt10", "bt11"};
     enum rs_err res[8];
-    for (size_t i = 0; i < 6; i++)
+    size_t toks[8];
+    for (size_t i = 0; i < 12; i++)
         put_cc(f->s, names[i], "client-a", later(), NULL);
 
     /* three in one batch, all revoked */
-    revoke_batch(f->s, names, 3, res);
-    for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(res[i], RS_OK);
-        assert_int_equal(state_of(f->s, names[i]), RS_TS_REVOKED);
-    }
-    assert_int_equal(revoked_audits(f->s), 3);
+    revoke_batch(f->s, names, 3, res, toks);
+    assert_all_revoked(f->s, names, 3, res, toks);
+    assert_int_equal(revoke_audits(f->s).revoked, 3);
 
     /* the first fails twice (in the shared run and again on its own): only it stays live */
-    put_cc(f->s, "bt6", "client-a", later(), NULL);
-    const char *next[] = {"bt3", "bt4", "bt5", "bt6"};
-    rs_store_fail_revocations(f->s, 2);
-    revoke_batch(f->s, next, 4, res);
+    rs_store_fail_revocations(f->s, 0, 2);
+    revoke_batch(f->s, names + 3, 4, res, toks);
     assert_int_equal(res[0], RS_ERR_STORE);
     assert_int_equal(state_of(f->s, "bt3"), RS_TS_ACTIVE);
-    for (size_t i = 1; i < 4; i++) {
-        assert_int_equal(res[i], RS_OK);
-        assert_int_equal(state_of(f->s, next[i]), RS_TS_REVOKED);
-    }
-    assert_int_equal(revoked_audits(f->s), 6);
+    assert_all_revoked(f->s, names + 4, 3, res + 1, toks + 1);
+    assert_int_equal(revoke_audits(f->s).revoked, 6);
 
-    /* a failure in the shared run only: every one succeeds on its own, audited once */
-    rs_store_fail_revocations(f->s, 1);
-    put_cc(f->s, "bt7", "client-a", later(), NULL);
-    put_cc(f->s, "bt8", "client-a", later(), NULL);
-    const char *three[] = {"bt3", "bt7", "bt8"};
-    revoke_batch(f->s, three, 3, res);
-    for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(res[i], RS_OK);
-        assert_int_equal(state_of(f->s, three[i]), RS_TS_REVOKED);
-    }
-    assert_int_equal(revoked_audits(f->s), 9);
+    /* the second fails once, after the first revoked: the first's revocation and audit record
+     * are undone, and on the re-run each of the three revokes its token once */
+    rs_store_fail_revocations(f->s, 1, 1);
+    const char *mid[] = {"bt3", "bt7", "bt8"};
+    revoke_batch(f->s, mid, 3, res, toks);
+    assert_all_revoked(f->s, mid, 3, res, toks);
+
+    /* the last fails once, after both others revoked */
+    rs_store_fail_revocations(f->s, 2, 1);
+    revoke_batch(f->s, names + 9, 3, res, toks);
+    assert_all_revoked(f->s, names + 9, 3, res, toks);
+
+    struct revoke_audits c = revoke_audits(f->s);
+    assert_int_equal(c.revoked, 12);
+    assert_int_equal(c.all, 12); /* no record of an undone run, nothing else */
 }
 
 /* The purge deletes expired user-less tokens client by client, in chunks, and leaves live ones. */
