@@ -3,6 +3,7 @@
 #include "http/metrics.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/pool.h"
 #include "base/rand.h"
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -10,6 +11,7 @@
 #include <netdb.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ struct conn_state {
     char addr[INET6_ADDRSTRLEN];
     struct MHD_Connection *conn;
     struct conn_state *next;  /* handler queue */
+    void *pool_link;          /* while kept in state_pool */
 };
 
 struct rs_http {
@@ -253,23 +256,20 @@ static void *handler_main(void *arg)
     return NULL;
 }
 
-/* Request states are reused per thread: every request needs one (1.7 KiB, above the allocator's
- * small-chunk caches, so each calloc/free went through malloc_consolidate in profiles), and its
- * body buffer is kept with it. At most STATE_POOL per thread; the rest go back to malloc. */
+/* Request states are reused per thread (base/pool.h): every request needs one (1.7 KiB), and
+ * its body buffer is kept with it. */
 #define STATE_POOL 64
 #define POOLED_BODY_MAX 4096 /* body buffers up to this size stay with a pooled state */
-struct state_pool {
-    struct conn_state *free;
-    unsigned n;
-};
-static pthread_key_t pool_key;
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-static void state_release(struct conn_state *st)
+static void state_release(void *block)
 {
+    struct conn_state *st = block;
     rs_buf_free(&st->body);
     free(st);
 }
+
+static struct rs_pool state_pool =
+    RS_POOL_INIT(state_release, offsetof(struct conn_state, pool_link), STATE_POOL);
 
 /* a body may hold a secret (client_secret_post, the token to revoke): not kept in the pool */
 static void body_wipe(struct rs_buf *b)
@@ -279,48 +279,15 @@ static void body_wipe(struct rs_buf *b)
     b->len = 0;
 }
 
-static void pool_destroy(void *p)
-{
-    struct state_pool *sp = p;
-    while (sp->free) {
-        struct conn_state *st = sp->free;
-        sp->free = st->next;
-        state_release(st);
-    }
-    free(sp);
-}
-
-static void pool_key_init(void)
-{
-    pthread_key_create(&pool_key, pool_destroy);
-}
-
-static struct state_pool *thread_pool(void)
-{
-    pthread_once(&pool_once, pool_key_init);
-    struct state_pool *sp = pthread_getspecific(pool_key);
-    if (!sp) {
-        sp = calloc(1, sizeof *sp);
-        if (sp && pthread_setspecific(pool_key, sp)) {
-            free(sp);
-            sp = NULL;
-        }
-    }
-    return sp;
-}
-
 static struct conn_state *state_new(size_t max_body)
 {
-    struct state_pool *sp = thread_pool();
-    struct conn_state *st = sp ? sp->free : NULL;
+    struct conn_state *st = rs_pool_get(&state_pool);
     if (!st) {
         st = calloc(1, sizeof *st);
         if (st)
             rs_buf_init(&st->body, max_body);
         return st;
     }
-    sp->free = st->next;
-    sp->n--;
     struct rs_buf body = st->body; /* keeps its allocation, wiped in state_free */
     memset(st, 0, sizeof *st);
     body.max = max_body;
@@ -330,17 +297,10 @@ static struct conn_state *state_new(size_t max_body)
 
 static void state_free(struct conn_state *st)
 {
-    struct state_pool *sp = thread_pool();
     body_wipe(&st->body);
     if (st->body._cap > POOLED_BODY_MAX) /* a large body's buffer is not kept */
         rs_buf_free(&st->body);
-    if (!sp || sp->n >= STATE_POOL) {
-        state_release(st);
-        return;
-    }
-    st->next = sp->free;
-    sp->free = st;
-    sp->n++;
+    rs_pool_put(&state_pool, st);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

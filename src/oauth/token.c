@@ -9,8 +9,8 @@
 #include "oauth/scope.h"
 #include "base/clock.h"
 #include "base/buf.h"
+#include "base/pool.h"
 #include <stdio.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,64 +151,20 @@ struct cc_async {
     enum rs_err result;
     rs_async_done_fn *done;
     void *done_arg;
-    struct cc_async *next_free; /* in its thread's pool (below) */
+    void *pool_link; /* while kept in cc_pool (below) */
 };
 
-/* Each I/O thread keeps up to CC_POOL spare cc_async: the state holds three token rows (about
- * 10 KiB), and a calloc and free of that size per issuance cost the I/O thread more than the
- * rest of the request's allocation work (zeroing, and glibc consolidating its fast bins for a
- * block of that size). A group commit resumes many connections at once, so finishes come in
- * bursts: the pool keeps what one burst frees for the next burst of starts. Rows are cleared
- * one by one as they are minted. */
-#define CC_POOL 64
-struct cc_pool {
-    struct cc_async *head;
-    unsigned n;
-};
-static pthread_key_t cc_pool_key;
-static pthread_once_t cc_pool_once = PTHREAD_ONCE_INIT;
-static bool cc_pool_ok;
-
-static void cc_pool_free(void *arg)
-{
-    struct cc_pool *p = arg;
-    while (p->head) {
-        struct cc_async *a = p->head;
-        p->head = a->next_free;
-        free(a);
-    }
-    free(p);
-}
-
-static void cc_pool_init(void)
-{
-    cc_pool_ok = pthread_key_create(&cc_pool_key, cc_pool_free) == 0;
-}
-
-/* the calling thread's pool, created on first use; NULL without one (then plain malloc/free) */
-static struct cc_pool *cc_pool(void)
-{
-    pthread_once(&cc_pool_once, cc_pool_init);
-    if (!cc_pool_ok)
-        return NULL;
-    struct cc_pool *p = pthread_getspecific(cc_pool_key);
-    if (!p && (p = calloc(1, sizeof *p)) && pthread_setspecific(cc_pool_key, p) != 0) {
-        free(p);
-        p = NULL;
-    }
-    return p;
-}
+/* client_credentials states are reused per thread (base/pool.h): one holds three token rows
+ * (about 10 KiB). A group commit resumes many connections at once, so finishes come in bursts:
+ * the pool keeps what one burst frees for the next burst of starts. Rows are cleared one by one
+ * as they are minted. */
+static struct rs_pool cc_pool = RS_POOL_INIT(free, offsetof(struct cc_async, pool_link), 64);
 
 static struct cc_async *cc_alloc(void)
 {
-    struct cc_pool *p = cc_pool();
-    struct cc_async *a = p ? p->head : NULL;
-    if (a) {
-        p->head = a->next_free;
-        p->n--;
-    } else if (!(a = malloc(sizeof *a))) {
+    struct cc_async *a = rs_pool_get(&cc_pool);
+    if (!a && !(a = malloc(sizeof *a)))
         return NULL;
-    }
     /* everything but the rows, which rs_grant_mint clears as it fills them */
     memset(&a->ctx, 0, sizeof a->ctx);
     memset(&a->m, 0, offsetof(struct rs_mint, rows));
@@ -218,20 +174,7 @@ static struct cc_async *cc_alloc(void)
     a->result = RS_OK;
     a->done = NULL;
     a->done_arg = NULL;
-    a->next_free = NULL;
     return a;
-}
-
-static void cc_release(struct cc_async *a)
-{
-    struct cc_pool *p = cc_pool();
-    if (p && p->n < CC_POOL) {
-        a->next_free = p->head;
-        p->head = a;
-        p->n++;
-        return;
-    }
-    free(a);
 }
 
 static void cc_written(void *arg, enum rs_err result)
@@ -264,7 +207,7 @@ static void cc_finish(void *arg, struct rs_resp *resp)
         rs_grant_respond(&a->ctx, &a->m, resp);
     rs_mint_clear(&a->m);
     rs_config_release((struct rs_config *)a->ctx.cfg);
-    cc_release(a);
+    rs_pool_put(&cc_pool, a);
 }
 
 static enum rs_err grant_client_credentials(struct rs_ctx *ctx, const struct rs_client *client,
@@ -278,7 +221,7 @@ static enum rs_err grant_client_credentials(struct rs_ctx *ctx, const struct rs_
     if (!a)
         return RS_ERR_NOMEM;
     if (rs_scope_resolve(client, rs_form_get(form, "scope"), a->scope)) {
-        cc_release(a);
+        rs_pool_put(&cc_pool, a);
         return rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_SCOPE,
                               "unknown scope or scope not allowed for this client", NULL);
     }
@@ -290,7 +233,7 @@ static enum rs_err grant_client_credentials(struct rs_ctx *ctx, const struct rs_
     enum rs_err e = rs_grant_mint(ctx, &a->m, rs_clock_now());
     if (e) {
         rs_mint_clear(&a->m);
-        cc_release(a);
+        rs_pool_put(&cc_pool, a);
         return rs_oauth_error_from(resp, ctx->cfg, e);
     }
     a->ctx = *ctx;
