@@ -8,15 +8,22 @@
 # too few tokens or a revoked token that still introspects as active fails, so a broken endpoint
 # cannot look fast. Exits 1 when any scenario failed. docs/performance.md explains the scenarios.
 #
-# Environment: BENCH_SECONDS (default 10) per measured run, BENCH_WARMUP (default 2) per warm-up,
-# BENCH_TOKEN_FACTOR (default 1.2) tokens pre-issued for the live-revoke run as a multiple of
-# rate x BENCH_SECONDS (rate: the higher of issuance and unknown-token revoke), BENCH_KEEP=1 keeps the temp folder (logs, wrk output).
+# Each scenario runs in BENCH_ROUNDS slices, each right after a slice of the ceiling, with one
+# more ceiling slice at the end; its ratio is the median over the slices of (scenario / mean of
+# the two ceiling slices around it). This machine's speed drifts by tens of percent within a
+# minute, so a ratio needs its ceiling measured at the same moment (docs/performance.md).
+#
+# Environment: BENCH_SECONDS (default 4) per slice, BENCH_ROUNDS (default 3) slices per scenario,
+# BENCH_WARMUP (default 2) per warm-up, BENCH_TOKEN_FACTOR (default 1.2) tokens pre-issued for the
+# live-revoke run as a multiple of rate x BENCH_SECONDS x BENCH_ROUNDS (rate: the higher of
+# issuance and unknown-token revoke), BENCH_KEEP=1 keeps the temp folder (logs, wrk output).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-SECONDS_RUN=${BENCH_SECONDS:-10}
+SECONDS_RUN=${BENCH_SECONDS:-4}
+ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2}
 TOKEN_FACTOR=${BENCH_TOKEN_FACTOR:-1.2}
 THREADS=2
@@ -27,6 +34,7 @@ CEILING=build/bench-ceiling
 die() { echo "bench: $*" >&2; exit 2; }
 
 [[ $SECONDS_RUN =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive integer"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a non-negative integer"
 [[ $TOKEN_FACTOR =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "BENCH_TOKEN_FACTOR must be a number"
 for tool in wrk curl cc pkg-config awk base64; do
@@ -136,26 +144,45 @@ ceiling_fields() {
 ROWS=()
 FAILED=0
 
-# row NAME LABEL TARGET EXTRA_FAIL_NOTE: one table line from a scripted run's BENCH line
+# field_sum NAME KEY: KEY summed over the slices NAME-1..NAME-ROUNDS
+field_sum() {
+    local i t=0
+    for ((i = 1; i <= ROUNDS; i++)); do t=$((t + $(field "$1-$i" "$2"))); done
+    echo "$t"
+}
+
+# wrk_rps FILE: requests/s of a run without a script, from wrk's own report
+wrk_rps() { awk '/^Requests\/sec:/ {printf "%d", $2}' "$1"; }
+
+# row NAME LABEL TARGET EXTRA_FAIL_NOTE: one table line from the slices of a scripted scenario
+# (interleaved): requests/s over all its slices, the worst p99 of a slice, the median ratio
 row() {
     local name=$1 label=$2 target=$3 extra=$4
-    local req dur non2xx sock p99 rps ratio mark notes=()
-    req=$(field "$name" requests)
-    dur=$(field "$name" duration_us)
-    non2xx=$(field "$name" non2xx)
-    sock=$(($(field "$name" connect) + $(field "$name" read) + $(field "$name" write) +
-        $(field "$name" timeout)))
-    p99=$(awk -v u="$(field "$name" p99_us)" 'BEGIN {printf "%.2fms", u / 1000}')
+    local req dur non2xx sock p99 rps ratio mark notes=() ratios=() ceils=() i
+    req=$(field_sum "$name" requests)
+    dur=$(field_sum "$name" duration_us)
+    non2xx=$(field_sum "$name" non2xx)
+    sock=$(($(field_sum "$name" connect) + $(field_sum "$name" read) +
+        $(field_sum "$name" write) + $(field_sum "$name" timeout)))
+    p99=0
+    for ((i = 1; i <= ROUNDS; i++)); do
+        local u
+        u=$(field "$name-$i" p99_us)
+        ((u > p99)) && p99=$u
+    done
+    p99=$(awk -v u="$p99" 'BEGIN {printf "%.2fms", u / 1000}')
     rps=$(awk -v r="$req" -v d="$dur" 'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
-    # the ratio is to the mean of the ceilings measured right before and right after this
-    # scenario (this machine's speed drifts by tens of percent within minutes, and one adjacent
-    # ceiling alone moved the ratio by as much); the first ceiling row is only for reference
-    local base=${ADJ_RPS:-$CEIL_RPS}
-    if [[ ${ADJ_AFTER:-0} =~ ^[0-9]+$ ]] && ((ADJ_AFTER > 0)); then
-        base=$(awk -v a="$base" -v b="$ADJ_AFTER" 'BEGIN {printf "%d", (a + b) / 2}')
-    fi
-    ratio=$(awk -v r="$rps" -v c="$base" 'BEGIN {printf "%.3f", c ? r / c : 0}')
-    notes_info="ceiling before/after it: ${ADJ_RPS:-$CEIL_RPS}/${ADJ_AFTER:--}"
+    for ((i = 1; i <= ROUNDS + 1; i++)); do
+        ceils+=("$(wrk_rps "$TMP/ceil-$name-$i.txt")")
+    done
+    for ((i = 1; i <= ROUNDS; i++)); do
+        ratios+=("$(awk -v q="$(field "$name-$i" requests)" -v d="$(field "$name-$i" duration_us)" \
+            -v a="${ceils[i - 1]:-0}" -v b="${ceils[i]:-0}" \
+            'BEGIN {c = (a + b) / 2; printf "%.3f", (c > 0 && d > 0) ? q * 1e6 / d / c : 0}')")
+    done
+    ratio=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {
+        printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+    notes_info="ratio per slice: $(IFS=/; echo "${ratios[*]}"); ceiling slices: $(IFS=/; echo "${ceils[*]}")"
     ((non2xx > 0)) && notes+=("non-2xx: $non2xx")
     ((sock > 0)) && notes+=("socket errors: $sock")
     ((req == 0)) && notes+=("no requests completed")
@@ -178,28 +205,30 @@ row() {
     echo "bench: $label: $rps req/s, p99 $p99, ratio $ratio, $mark${joined:+ ($joined)}" >&2
 }
 
-# ceiling_adjacent NAME: the ceiling again, right before scenario NAME, into ADJ_RPS
-ceiling_adjacent() {
-    wrk_run "ceiling-$1" "$SECONDS_RUN" "$CEIL_URL/" ""
-    ADJ_RPS=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$TMP/ceiling-$1.txt")
-}
-
-# ceiling_after NAME: the ceiling again, right after scenario NAME, into ADJ_AFTER
-ceiling_after() {
-    wrk_run "ceiling-after-$1" "$SECONDS_RUN" "$CEIL_URL/" ""
-    ADJ_AFTER=$(awk '/^Requests\/sec:/ {printf "%d", $2}' "$TMP/ceiling-after-$1.txt")
-}
-
-# measure NAME URL SCRIPT: warm-up, then the measured run
+# measure NAME URL SCRIPT [HOOK]: a warm-up (unless HOOK is given: the live-token runs must not
+# spend tokens on one), then ROUNDS times a ceiling slice and a scenario slice, then a last ceiling
+# slice. HOOK, when given, is called with the slice number before each scenario slice.
 measure() {
-    if ((WARMUP > 0)); then wrk_run "$1-warmup" "$WARMUP" "$2" "$3"; fi
-    wrk_run "$1" "$SECONDS_RUN" "$2" "$3"
+    local name=$1 url=$2 script=$3 hook=${4:-} i
+    if ((WARMUP > 0)) && [[ -z $hook ]]; then wrk_run "$name-warmup" "$WARMUP" "$url" "$script"; fi
+    for ((i = 1; i <= ROUNDS; i++)); do
+        wrk_run "ceil-$name-$i" "$SECONDS_RUN" "$CEIL_URL/" ""
+        [[ -n $hook ]] && "$hook" "$i"
+        wrk_run "$name-$i" "$SECONDS_RUN" "$url" "$script"
+    done
+    wrk_run "ceil-$name-$((ROUNDS + 1))" "$SECONDS_RUN" "$CEIL_URL/" ""
+}
+
+# rate NAME: requests/s over the slices of scenario NAME
+rate() {
+    awk -v r="$(field_sum "$1" requests)" -v d="$(field_sum "$1" duration_us)" \
+        'BEGIN {printf "%d", d ? r * 1e6 / d : 0}'
 }
 
 # other work on the machine moves every number; the load average at the start says how much
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench: ceiling $CEIL_URL, rescindd $RS_URL (pid $RS_PID), ${SECONDS_RUN}s per scenario," \
-    "wrk -t$THREADS -c$CONNS, load average $LOAD" >&2
+echo "bench: ceiling $CEIL_URL, rescindd $RS_URL (pid $RS_PID), $ROUNDS slices of ${SECONDS_RUN}s" \
+    "per scenario, each after a ceiling slice, wrk -t$THREADS -c$CONNS, load average $LOAD" >&2
 
 # 1. ceiling
 if ((WARMUP > 0)); then wrk_run ceiling-warmup "$WARMUP" "$CEIL_URL/" ""; fi
@@ -215,38 +244,30 @@ ROWS+=("ceiling (bare MHD, GET /)|$CEIL_RPS|$CEIL_P99|1.000|-|$ceil_mark|${ceil_
 echo "bench: ceiling: $CEIL_RPS req/s, p99 $CEIL_P99" >&2
 
 # 2. client_credentials issuance
-ceiling_adjacent token
 measure token "$RS_URL/token" token.lua
-ceiling_after token
 row token "client_credentials issuance" 0.3 ""
-TOKEN_RPS=$(awk -v r="$(field token requests)" -v d="$(field token duration_us)" \
-    'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
+TOKEN_RPS=$(rate token)
 
 # 3. introspection of a live token
 BENCH_TOKEN=$(post /token grant_type=client_credentials |
     sed -nE 's/.*"access_token":"([^"]+)".*/\1/p') || die "cannot issue a token for introspection"
 [[ -n $BENCH_TOKEN ]] || die "no access_token in the /token answer"
 export BENCH_TOKEN
-ceiling_adjacent introspect
 measure introspect "$RS_URL/introspect" introspect.lua
-ceiling_after introspect
 row introspect "introspection (live token)" 0.5 ""
 unset BENCH_TOKEN
 
 # 4. revoke of an unknown token
-ceiling_adjacent revoke_unknown
 measure revoke_unknown "$RS_URL/revoke" revoke_unknown.lua
-ceiling_after revoke_unknown
 row revoke_unknown "revoke (unknown token)" 0.6 ""
 
 # 5. revoke of distinct live tokens: pre-issue rate x duration x factor tokens (at least one per
 # connection), topping up with further issuing runs when one run falls short. The rate is the
 # higher of issuance and unknown-token revocation: a live revoke is one durable write like an
 # issuance, but must not run out of tokens if it turns out as fast as an unknown-token revoke.
-UNKNOWN_RPS=$(awk -v r="$(field revoke_unknown requests)" -v d="$(field revoke_unknown duration_us)" \
-    'BEGIN {printf "%d", d ? r * 1e6 / d : 0}')
-NEED=$(awk -v a="$TOKEN_RPS" -v b="$UNKNOWN_RPS" -v s="$SECONDS_RUN" -v f="$TOKEN_FACTOR" \
-    -v c="$CONNS" 'BEGIN {r = a > b ? a : b; n = int(r * s * f + 0.999); print (n < c ? c : n)}')
+UNKNOWN_RPS=$(rate revoke_unknown)
+NEED=$(awk -v a="$TOKEN_RPS" -v b="$UNKNOWN_RPS" -v s="$((SECONDS_RUN * ROUNDS))" -v f="$TOKEN_FACTOR" \
+    -v c="$((CONNS * ROUNDS))" 'BEGIN {r = a > b ? a : b; n = int(r * s * f + 0.999); print (n < c ? c : n)}')
 export BENCH_TOKEN_OUT=$TMP/issued
 export BENCH_TOKENS=$TMP/tokens.txt
 : >"$BENCH_TOKENS"
@@ -265,11 +286,12 @@ done
 if ((HAVE < NEED)); then
     echo "bench: only $HAVE of $NEED tokens could be issued" >&2
 fi
+# each slice revokes its own part of the tokens (tokens.1 .. tokens.ROUNDS)
+split -n "l/$ROUNDS" -d -a 3 "$BENCH_TOKENS" "$TMP/tokens-part."
+live_slice() { export BENCH_TOKENS; BENCH_TOKENS=$(printf '%s/tokens-part.%03d' "$TMP" $(($1 - 1))); }
 # no warm-up here: it would spend tokens, and the unknown-token run just warmed /revoke
-ceiling_adjacent revoke_live
-wrk_run revoke_live "$SECONDS_RUN" "$RS_URL/revoke" revoke_live.lua
-ceiling_after revoke_live
-exhausted=$(field revoke_live exhausted)
+measure revoke_live "$RS_URL/revoke" revoke_live.lua live_slice
+exhausted=$(field_sum revoke_live exhausted)
 note=""
 ((${exhausted:-0} > 0)) && note="tokens exhausted: $exhausted requests without a token ($HAVE pre-issued; raise BENCH_TOKEN_FACTOR)"
 # the non-2xx count includes the one 401 each exhausted thread sends on purpose
@@ -278,18 +300,20 @@ row revoke_live "revoke (distinct live tokens)" 0.3 "$note"
 # 6. introspection after revoke: tokens revoked above, minus each thread's last $CONNS/$THREADS
 # (requests possibly still in flight when wrk stopped)
 inflight=$((CONNS / THREADS))
-grep -E '^BENCH_SLICE ' "$TMP/revoke_live.txt" | sed -E 's/.*first=([0-9]+) used=([0-9]+).*/\1 \2/' |
-    while read -r first used; do
-        n=$((used - inflight))
-        ((n > 0)) && sed -n "${first},$((first + n - 1))p" "$BENCH_TOKENS"
-    done >"$TMP/revoked.txt" || true
+for ((i = 1; i <= ROUNDS; i++)); do
+    part=$(printf '%s/tokens-part.%03d' "$TMP" $((i - 1)))
+    grep -E '^BENCH_SLICE ' "$TMP/revoke_live-$i.txt" |
+        sed -E 's/.*first=([0-9]+) used=([0-9]+).*/\1 \2/' |
+        while read -r first used; do
+            n=$((used - inflight))
+            ((n > 0)) && sed -n "${first},$((first + n - 1))p" "$part"
+        done || true
+done >"$TMP/revoked.txt"
 REVOKED=$(wc -l <"$TMP/revoked.txt")
 if ((REVOKED >= THREADS)); then
     export BENCH_TOKENS=$TMP/revoked.txt
-    ceiling_adjacent introspect_revoked
     measure introspect_revoked "$RS_URL/introspect" introspect_revoked.lua
-    ceiling_after introspect_revoked
-    still=$(field introspect_revoked still_active)
+    still=$(field_sum introspect_revoked still_active)
     note=""
     ((still > 0)) && note="revoked tokens still active: $still"
     row introspect_revoked "introspection (revoked token)" - "$note"
@@ -307,7 +331,7 @@ fi
 echo
 echo "rescind benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores," \
     "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)," \
-    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, load average at start $LOAD"
+    "wrk -t$THREADS -c$CONNS, $ROUNDS slices of ${SECONDS_RUN}s per scenario, load average at start $LOAD"
 echo
 # a Markdown table, so a run can be pasted into docs/performance.md as it is
 printf '| %-30s | %10s | %9s | %6s | %6s | %-4s | %s |\n' scenario requests/s p99 ratio target mark notes
