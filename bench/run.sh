@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh - rescind's benchmark suite (`make bench`, or `BENCH_SECONDS=10 bench/run.sh`).
+# bench/run.sh - rescind's benchmark suite (`make bench`, or `BENCH_SECONDS=4 BENCH_ROUNDS=3 bench/run.sh`).
 #
 # Starts bench-ceiling (bare libmicrohttpd, same flags and threading as rescindd) and the release
 # build/rescindd, each on a free loopback port with a fresh temp data folder, runs every scenario
