@@ -199,6 +199,17 @@ void rs_buf_free(struct rs_buf *b)
     b->len = b->_cap = 0;
 }
 
+int rs_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 size_t rs_strlcpy(char *dst, const char *src, size_t cap)
 {
     size_t n = strnlen(src, cap - 1);

@@ -36,6 +36,9 @@ enum rs_err rs_buf_json_member(struct rs_buf *b, const char *name, const char *v
  * length copied (not strlen(src), unlike BSD strlcpy). snprintf(dst, cap, "%s", src) without
  * printf, for request paths. */
 size_t rs_strlcpy(char *dst, const char *src, size_t cap);
+
+/* The value of one hex digit (either case), or -1 when c is not one. */
+int rs_hex_value(char c);
 /* Takes ownership of the bytes away from the buffer; caller frees with free(). */
 char *rs_buf_steal(struct rs_buf *b);
 /* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 when the bytes are not UTF-8. */

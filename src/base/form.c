@@ -4,17 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes [s, s+len) into a new NUL-terminated string; NULL on bad input or OOM. */
 char *rs_form_decode(const char *s, size_t len, enum rs_err *err)
 {
@@ -29,8 +18,8 @@ char *rs_form_decode(const char *s, size_t len, enum rs_err *err)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < len ? rs_hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < len ? rs_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 free(out);
                 *err = RS_ERR_INVALID;

@@ -1,5 +1,6 @@
 /* hash.c - nettle's SHA-256 and HMAC. */
 #include "base/hash.h"
+#include "base/buf.h"
 #include <nettle/hmac.h>
 #include <nettle/sha2.h>
 #include <string.h>
@@ -22,17 +23,6 @@ void rs_hash_hmac(const unsigned char *key, size_t key_len, const void *data, si
 }
 
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') /* as sha256sum prints it, or not */
-        return c - 'A' + 10;
-    return -1;
-}
-
 void rs_hash_digest_form(const char *secret, char out[RS_DIGEST_FORM_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
@@ -53,7 +43,7 @@ bool rs_hash_is_digest_form(const char *s)
     if (strlen(s) != RS_DIGEST_FORM_LEN || strncmp(s, RS_DIGEST_PREFIX, plen) != 0)
         return false;
     for (const char *p = s + plen; *p; p++)
-        if (hex_value(*p) < 0)
+        if (rs_hex_value(*p) < 0)
             return false;
     return true;
 }
@@ -66,5 +56,5 @@ void rs_hash_expected(const char *stored, unsigned char out[RS_HASH_LEN])
     }
     const char *p = stored + sizeof RS_DIGEST_PREFIX - 1;
     for (size_t i = 0; i < RS_HASH_LEN; i++)
-        out[i] = (unsigned char)(hex_value(p[2 * i]) << 4 | hex_value(p[2 * i + 1]));
+        out[i] = (unsigned char)(rs_hex_value(p[2 * i]) << 4 | rs_hex_value(p[2 * i + 1]));
 }

@@ -271,7 +271,8 @@ static void state_release(void *block)
 static struct rs_pool state_pool =
     RS_POOL_INIT(state_release, offsetof(struct conn_state, pool_link), STATE_POOL);
 
-/* a body may hold a secret (client_secret_post, the token to revoke): not kept in the pool */
+/* a body may hold a secret (client_secret_post, the token to revoke): zeroed before its buffer
+ * goes back to the pool with its state */
 static void body_wipe(struct rs_buf *b)
 {
     if (b->ptr)

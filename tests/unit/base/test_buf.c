@@ -137,6 +137,15 @@ static void test_fmt_i64(void **state)
     assert_int_equal(rs_buf_puts(&b, "n="), RS_OK);
     assert_int_equal(rs_buf_put_i64(&b, 1764000000), RS_OK);
     assert_string_equal(b.ptr, "n=1764000000");
+    /* hex digits of either case; anything else is -1 */
+    assert_int_equal(rs_hex_value('0'), 0);
+    assert_int_equal(rs_hex_value('9'), 9);
+    assert_int_equal(rs_hex_value('a'), 10);
+    assert_int_equal(rs_hex_value('F'), 15);
+    assert_int_equal(rs_hex_value('g'), -1);
+    assert_int_equal(rs_hex_value('/'), -1);
+    assert_int_equal(rs_hex_value(':'), -1);
+    assert_int_equal(rs_hex_value('@'), -1);
     /* a member of a hand-written object: the value is escaped */
     assert_int_equal(rs_buf_json_member(&b, "scope", "a \"b\""), RS_OK);
     assert_string_equal(b.ptr, "n=1764000000,\"scope\":\"a \\\"b\\\"\"");
