@@ -210,6 +210,15 @@ int rs_hex_value(char c)
     return -1;
 }
 
+void rs_hex_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+}
+
 size_t rs_strlcpy(char *dst, const char *src, size_t cap)
 {
     size_t n = strnlen(src, cap - 1);

@@ -39,6 +39,8 @@ size_t rs_strlcpy(char *dst, const char *src, size_t cap);
 
 /* The value of one hex digit (either case), or -1 when c is not one. */
 int rs_hex_value(char c);
+/* Writes n bytes as 2n lowercase hex digits to out (no NUL added). */
+void rs_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Takes ownership of the bytes away from the buffer; caller frees with free(). */
 char *rs_buf_steal(struct rs_buf *b);
 /* Length of the valid UTF-8 sequence at p (1 for ASCII), or 0 when the bytes are not UTF-8. */

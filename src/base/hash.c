@@ -25,16 +25,12 @@ void rs_hash_hmac(const unsigned char *key, size_t key_len, const void *data, si
 
 void rs_hash_digest_form(const char *secret, char out[RS_DIGEST_FORM_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char d[RS_HASH_LEN];
     rs_hash_sha256(secret, strlen(secret), d);
     size_t p = sizeof RS_DIGEST_PREFIX - 1;
     memcpy(out, RS_DIGEST_PREFIX, p);
-    for (size_t i = 0; i < RS_HASH_LEN; i++) {
-        out[p++] = hex[d[i] >> 4];
-        out[p++] = hex[d[i] & 15];
-    }
-    out[p] = '\0';
+    rs_hex_encode(d, RS_HASH_LEN, out + p);
+    out[p + 2 * RS_HASH_LEN] = '\0';
 }
 
 bool rs_hash_is_digest_form(const char *s)

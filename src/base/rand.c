@@ -1,6 +1,7 @@
 /* rand.c - see rand.h. */
 #include "base/rand.h"
 #include "base/b64url.h"
+#include "base/buf.h"
 #include <sodium.h>
 #include <string.h>
 
@@ -59,16 +60,12 @@ void rs_rand_token(char out[RS_TOKEN_STRLEN])
 
 void rs_rand_hex(char *out, size_t nbytes)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char b[64];
     size_t done = 0;
     while (done < nbytes) {
         size_t n = nbytes - done < sizeof b ? nbytes - done : sizeof b;
         rs_rand_bytes(b, n);
-        for (size_t i = 0; i < n; i++) {
-            out[2 * (done + i)] = hex[b[i] >> 4];
-            out[2 * (done + i) + 1] = hex[b[i] & 15];
-        }
+        rs_hex_encode(b, n, out + 2 * done);
         done += n;
     }
     out[2 * nbytes] = '\0';

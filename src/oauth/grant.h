@@ -24,9 +24,10 @@ struct rs_mint {
     char access[RS_OPAQUE_STRLEN];
     char refresh_token[RS_OPAQUE_STRLEN];
     char *id_token_jwt;       /* heap, free with rs_mint_clear */
-    struct rs_token rows[3];
     size_t row_count;
     int64_t status_next; /* next status list index to hand to a row */
+    /* last: a pooled mint is cleared up to here, and rs_grant_mint clears each row it fills */
+    struct rs_token rows[3];
 };
 
 /* A new grant id: 12 hex digits of milliseconds since the epoch, then 20 random hex digits

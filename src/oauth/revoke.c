@@ -111,7 +111,8 @@ static enum rs_err refuse_foreign(struct rs_ctx *ctx, const struct rs_revoke_req
 
 /* A revocation that revokes completes asynchronously: its transaction is queued for the writer's
  * next batch and the answer is rendered once that batch is durable, so no thread waits for the
- * disk (the same path as client_credentials issuance). It owns copies of what the request had. */
+ * disk (the same path as client_credentials issuance). It owns copies of what the request had;
+ * the store's job points into them (rs_store_revoke_async copies nothing) until rv_finish. */
 struct rv_async {
     struct rs_ctx ctx; /* holds its own reference to the config snapshot */
     struct rs_revoke_req r;
@@ -230,16 +231,18 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
             goto out;
         }
         nkeys = drop_unknown_untimed(ctx, keys, nkeys);
-        hashes = malloc((nkeys ? nkeys : 1) * sizeof *hashes);
-        if (!hashes) {
-            e = RS_ERR_NOMEM;
-            goto out;
-        }
-        memcpy(hashes, keys, nkeys * sizeof *hashes);
-        r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])hashes;
-        r.n = nkeys;
         presented = (size_t)n;
         r.presented = presented;
+        if (nkeys) {
+            hashes = malloc(nkeys * sizeof *hashes);
+            if (!hashes) {
+                e = RS_ERR_NOMEM;
+                goto out;
+            }
+            memcpy(hashes, keys, nkeys * sizeof *hashes);
+            r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])hashes;
+            r.n = nkeys;
+        }
     }
     if (!r.all && r.n == 0) {
         /* Nothing presented can be in the store (no form the server issues, or a form without
@@ -302,9 +305,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         e = ok_empty(resp);
     }
 out:
-    if (hashes) {
-        free(hashes);
-    }
+    free(hashes);
     rs_client_clear(&client);
     rs_form_free(&form);
     return resp->status ? RS_OK : e;

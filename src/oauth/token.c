@@ -165,11 +165,10 @@ static struct cc_async *cc_alloc(void)
     struct cc_async *a = rs_pool_get(&cc_pool);
     if (!a && !(a = malloc(sizeof *a)))
         return NULL;
-    /* everything but the rows, which rs_grant_mint clears as it fills them */
+    /* everything but the rows (the mint's last member), which rs_grant_mint clears as it fills
+     * them */
     memset(&a->ctx, 0, sizeof a->ctx);
     memset(&a->m, 0, offsetof(struct rs_mint, rows));
-    a->m.row_count = 0;
-    a->m.status_next = 0;
     a->client_id[0] = a->scope[0] = '\0';
     a->result = RS_OK;
     a->done = NULL;

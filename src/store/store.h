@@ -262,9 +262,9 @@ typedef void rs_store_done_fn(void *arg, enum rs_err result);
  * called. */
 enum rs_err rs_store_tokens_put_async(struct rs_store *s, const struct rs_token *toks, size_t n,
                                       rs_store_done_fn *done, void *arg);
-/* As rs_store_revoke, without waiting: r is copied (keys, client_id, audit_extra); *out is filled
- * before done(arg, result) is called, and must stay valid until then. RS_ERR_NOMEM: nothing
- * queued, done not called. */
+/* As rs_store_revoke, without waiting. r is not copied: it and everything it points to (keys,
+ * client_id, audit_extra) must stay valid and unchanged until done is called, as must *out,
+ * which is filled before done(arg, result). RS_ERR_NOMEM: nothing queued, done not called. */
 enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req *r,
                                   struct rs_revoke_result *out, rs_store_done_fn *done,
                                   void *arg);

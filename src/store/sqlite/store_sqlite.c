@@ -420,22 +420,25 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 }
 
 /* Runs one job of the open transaction: inside its own savepoint unless it is one statement
- * (a failing statement undoes itself), so that its failure does not undo its neighbours. */
-static void run_job_alone(struct conn *w, struct job *j)
+ * (a failing statement undoes itself), so that its failure does not undo its neighbours.
+ * Returns true when the batch is lost: SQLite rolled the whole transaction back by itself, or a
+ * failed job's changes could not be undone (committing the batch would keep them). */
+static bool run_job_alone(struct conn *w, struct job *j)
 {
-    bool keep = false;
+    bool keep = false, undone = true;
     if (!j->single && savepoint(w, SP_BEGIN)) {
         j->result = RS_ERR_STORE;
         j->kept = false;
-        return;
+        return sqlite3_get_autocommit(w->db);
     }
     j->result = j->fn(w, j->arg, &keep);
     if (!j->single) {
         if (!keep)
-            savepoint(w, SP_ROLLBACK);
+            undone = savepoint(w, SP_ROLLBACK) == RS_OK;
         savepoint(w, SP_RELEASE);
     }
     j->kept = keep;
+    return !undone || sqlite3_get_autocommit(w->db);
 }
 
 static void *writer_main(void *arg)
@@ -483,8 +486,7 @@ static void *writer_main(void *arg)
                 continue;
             }
             if (!j->rerunnable || !j->next || !j->next->rerunnable) {
-                run_job_alone(&s->writer, j);
-                lost = sqlite3_get_autocommit(s->writer.db);
+                lost = run_job_alone(&s->writer, j);
                 j = j->next;
                 n++;
                 continue;
@@ -516,8 +518,7 @@ static void *writer_main(void *arg)
                     j->result = RS_ERR_STORE;
                     j->kept = false;
                 } else if (failed) {
-                    run_job_alone(&s->writer, j);
-                    lost = sqlite3_get_autocommit(s->writer.db);
+                    lost = run_job_alone(&s->writer, j);
                 }
             }
         }
@@ -995,13 +996,6 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)
 
 /* ---------- row mapping ---------- */
 /* Copies s into dst (cap bytes), truncated and NUL-terminated: snprintf("%s") without printf. */
-static void copy_trunc(char *dst, size_t cap, const char *s)
-{
-    size_t n = strnlen(s, cap - 1);
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
 /* a memcpy, not snprintf: a token row has seven text columns and the writer reads one per
  * revocation */
 static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
@@ -1354,7 +1348,7 @@ static bool token_cache_get(struct token_cache *tc, const unsigned char hash[RS_
     memcpy(out->grant_id, e->grant_id, sizeof out->grant_id);
     memcpy(out->client_id, e->client_id, sizeof out->client_id);
     memcpy(out->sub, e->sub, sizeof out->sub);
-    copy_trunc(out->scope, sizeof out->scope, e->scope);
+    rs_strlcpy(out->scope, e->scope, sizeof out->scope);
     out->iat = e->iat;
     out->exp = e->exp;
     out->auth_time = e->auth_time;
@@ -1557,7 +1551,7 @@ static enum rs_err purge_cc_chunk(struct conn *w, struct purge_arg *a, bool *mor
         size_t n = (size_t)sqlite3_changes(w->db);
         deleted += n;
         if (n < budget) /* this client is done; else it is visited again */
-            snprintf(a->cc_after, sizeof a->cc_after, "%s", client);
+            rs_strlcpy(a->cc_after, client, sizeof a->cc_after);
     }
     a->purged += deleted;
     *more = true;
@@ -2203,7 +2197,7 @@ static enum rs_err push_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size
         *ids = p;
         *cap = c;
     }
-    copy_trunc((*ids)[(*n)++], RS_GRANT_ID_LEN + 1, gid);
+    rs_strlcpy((*ids)[(*n)++], gid, RS_GRANT_ID_LEN + 1);
     return RS_OK;
 }
 
@@ -2220,11 +2214,20 @@ static enum rs_err add_grant(char (**ids)[RS_GRANT_ID_LEN + 1], size_t *n, size_
 struct grant_list {
     char (*ids)[RS_GRANT_ID_LEN + 1];
     size_t n, cap;
+    size_t uncollected; /* grants revoked beyond AUDIT_GRANT_IDS_MAX ids: counted, not kept */
 };
+
+/* An audit record names at most this many grant ids (a client may hold millions of user-less
+ * grants; revoking them all must not collect every id in the writer). */
+#define AUDIT_GRANT_IDS_MAX 1000
 
 static enum rs_err collect_grant(void *arg, const char *gid)
 {
     struct grant_list *l = arg;
+    if (l->n >= AUDIT_GRANT_IDS_MAX) {
+        l->uncollected++;
+        return RS_OK;
+    }
     return push_grant(&l->ids, &l->n, &l->cap, gid);
 }
 
@@ -2328,7 +2331,7 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
     char(*ids)[RS_GRANT_ID_LEN + 1] = l.ids;
     size_t n = l.n;
     if (!e) {
-        out->grants = n;
+        out->grants = n + l.uncollected;
         /* by hand, not printf: this runs in the writer for every revocation */
         e = rs_buf_puts(&detail, "{\"presented\":");
         if (!e)
@@ -2340,10 +2343,10 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
         if (!e)
             e = rs_buf_puts(&detail, ",\"grants_revoked\":");
         if (!e)
-            e = rs_buf_put_i64(&detail, (long long)n);
+            e = rs_buf_put_i64(&detail, (long long)out->grants);
         if (!e)
             e = rs_buf_puts(&detail, ",\"grant_ids\":[");
-        for (size_t i = 0; i < n && i < 1000 && !e; i++) {
+        for (size_t i = 0; i < n && i < AUDIT_GRANT_IDS_MAX && !e; i++) {
             e = rs_buf_puts(&detail, i ? ",\"" : "\"");
             if (!e)
                 e = rs_buf_json_escape(&detail, ids[i]);
@@ -2383,49 +2386,28 @@ enum rs_err rs_store_revoke(struct rs_store *s, const struct rs_revoke_req *r,
     return e;
 }
 
-struct revoke_async {
-    struct revoke_arg a;
-    struct rs_revoke_req r; /* copy: its pointers point into this allocation */
-    char client_id[RS_ID_MAX + 1];
-    char *audit_extra;
-    unsigned char keys[][RS_TOKEN_KEY_LEN];
-};
 
-static enum rs_err job_revoke_async(struct conn *w, void *arg, bool *keep)
-{
-    struct revoke_async *ra = arg;
-    return job_revoke(w, &ra->a, keep);
-}
+/* r and what it points to belong to the caller until done is called (store.h): the job holds
+ * only pointers, as rs_store_tokens_put_async's does. */
+struct revoke_async_job {
+    struct job j;
+    struct revoke_arg a;
+};
 
 enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req *r,
                                   struct rs_revoke_result *out, rs_store_done_fn *done_fn,
                                   void *arg)
 {
-    size_t nkeys = r->all ? 0 : r->n;
-    size_t extra = r->audit_extra ? strlen(r->audit_extra) + 1 : 0;
-    struct revoke_async *ra = calloc(1, sizeof *ra + nkeys * RS_TOKEN_KEY_LEN + extra);
-    struct job *j = calloc(1, sizeof *j);
-    if (!ra || !j) {
-        free(ra);
-        free(j);
+    struct revoke_async_job *ra = calloc(1, sizeof *ra);
+    if (!ra)
         return RS_ERR_NOMEM;
-    }
-    ra->r = *r;
-    copy_trunc(ra->client_id, sizeof ra->client_id, r->client_id);
-    ra->r.client_id = ra->client_id;
-    if (nkeys)
-        memcpy(ra->keys, r->hashes, nkeys * RS_TOKEN_KEY_LEN);
-    ra->r.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])ra->keys;
-    if (extra) {
-        ra->audit_extra = (char *)ra->keys + nkeys * RS_TOKEN_KEY_LEN;
-        memcpy(ra->audit_extra, r->audit_extra, extra);
-    }
-    ra->r.audit_extra = ra->audit_extra;
-    ra->a.r = &ra->r;
+    struct job *j = &ra->j;
+    ra->a.r = r;
     ra->a.out = out;
-    j->fn = job_revoke_async;
+    j->fn = job_revoke;
     j->rerunnable = true; /* job_revoke starts from a cleared result */
-    j->arg = ra;
+    j->arg = &ra->a;
+    j->arg_inline = true;
     j->done_cb = done_fn;
     j->done_arg = arg;
     submit(s, j);
@@ -2460,9 +2442,9 @@ void rs_store_audit_put_async(struct rs_store *s, const char *event, const char 
         RS_LOG_ERROR("audit_dropped", "event", event, "reason", "out of memory", NULL);
         return;
     }
-    copy_trunc(a->event, sizeof a->event, event);
-    copy_trunc(a->client_id, sizeof a->client_id, client_id ? client_id : "");
-    copy_trunc(a->outcome, sizeof a->outcome, outcome);
+    rs_strlcpy(a->event, event, sizeof a->event);
+    rs_strlcpy(a->client_id, client_id ? client_id : "", sizeof a->client_id);
+    rs_strlcpy(a->outcome, outcome, sizeof a->outcome);
     memcpy(a->detail, d, dl + 1);
     j->fn = job_audit_async;
     j->arg = a;
@@ -2632,7 +2614,7 @@ static enum rs_err select_audit(struct conn *w, const struct select_arg *a,
     rs_buf_init(&d, 0);
     enum rs_err e = rs_buf_printf(&d, "{\"grants\":%zu,\"tokens\":%zu,\"grant_ids\":[", a->grants,
                                   a->tokens);
-    for (size_t i = 0; i < g->n && i < 1000 && !e; i++)
+    for (size_t i = 0; i < g->n && i < AUDIT_GRANT_IDS_MAX && !e; i++)
         e = rs_buf_printf(&d, "%s\"%s\"", i ? "," : "", g->ids[i]);
     if (!e)
         e = rs_buf_printf(&d, "]%s%s}", *extra ? "," : "", extra);

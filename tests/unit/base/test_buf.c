@@ -146,6 +146,9 @@ static void test_fmt_i64(void **state)
     assert_int_equal(rs_hex_value('/'), -1);
     assert_int_equal(rs_hex_value(':'), -1);
     assert_int_equal(rs_hex_value('@'), -1);
+    char hx[7] = "xxxxxx";
+    rs_hex_encode((const unsigned char *)"\x00\xaf\x5B", 3, hx);
+    assert_string_equal(hx, "00af5b");
     /* a member of a hand-written object: the value is escaped */
     assert_int_equal(rs_buf_json_member(&b, "scope", "a \"b\""), RS_OK);
     assert_string_equal(b.ptr, "n=1764000000,\"scope\":\"a \\\"b\\\"\"");

@@ -739,20 +739,21 @@ static void revoke_batch(struct rs_store *s, const char *const *names, size_t n,
     struct async_done d = {.n = 0};
     struct async_slot slots[8];
     unsigned char keys[8][RS_TOKEN_KEY_LEN];
+    struct rs_revoke_req reqs[8]; /* the store keeps pointers to them until each is done */
     assert_true(n <= 8);
     pthread_mutex_init(&d.lock, NULL);
     pthread_cond_init(&d.cv, NULL);
     rs_store_hold_writer(s, true);
     for (size_t i = 0; i < n; i++) {
         rs_token_key(names[i], strlen(names[i]), keys[i]);
-        struct rs_revoke_req r = {.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])keys[i],
-                                  .n = 1,
-                                  .presented = 1,
-                                  .client_id = "client-a",
-                                  .now = time(NULL)};
+        reqs[i] = (struct rs_revoke_req){.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])keys[i],
+                                         .n = 1,
+                                         .presented = 1,
+                                         .client_id = "client-a",
+                                         .now = time(NULL)};
         slots[i] = (struct async_slot){.d = &d, .i = i};
-        assert_int_equal(rs_store_revoke_async(s, &r, &slots[i].out, on_async_done, &slots[i]),
-                         RS_OK);
+        assert_int_equal(
+            rs_store_revoke_async(s, &reqs[i], &slots[i].out, on_async_done, &slots[i]), RS_OK);
     }
     rs_store_hold_writer(s, false);
     pthread_mutex_lock(&d.lock);
@@ -824,6 +825,53 @@ static void test_revoke_batch_failure(void **state)
     struct revoke_audits c = revoke_audits(f->s);
     assert_int_equal(c.revoked, 12);
     assert_int_equal(c.all, 12); /* no record of an undone run, nothing else */
+}
+
+/* Revoke-all of a client with more user-less grants than an audit record names: every one is
+ * revoked and counted, the record names the first 1000. */
+struct all_audit {
+    size_t records;
+    bool counted;  /* "grants_revoked":1005 */
+    size_t ids;    /* grant ids listed */
+};
+
+static void read_all_audit(const struct rs_audit *a, void *arg)
+{
+    struct all_audit *c = arg;
+    if (strcmp(a->event, "revoke") != 0 || strcmp(a->outcome, "revoked_all") != 0)
+        return;
+    c->records++;
+    c->counted = strstr(a->detail, "\"grants_revoked\":1005,") != NULL;
+    /* each listed id is a quoted string starting with 'k' (a user-less grant) */
+    const char *p = strstr(a->detail, "\"grant_ids\":["), *end = p ? strchr(p, ']') : NULL;
+    c->ids = 0;
+    while (p && end && (p = strstr(p + 1, "\"k")) && p < end)
+        c->ids++;
+}
+
+static void test_revoke_all_many_client_grants(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 1005; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "many%04d", i);
+        put_cc(f->s, name, "c-many-all", later(), NULL);
+    }
+    put_cc(f->s, "other-client", "c-other", later(), NULL);
+    struct rs_revoke_req r = {.all = true, .client_id = "c-many-all", .now = time(NULL)};
+    struct rs_revoke_result out;
+    assert_int_equal(rs_store_revoke(f->s, &r, &out), RS_OK);
+    assert_int_equal(out.grants, 1005);
+    assert_int_equal(out.tokens, 1005);
+    assert_int_equal(state_of(f->s, "many0000"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "many1004"), RS_TS_REVOKED);
+    assert_int_equal(state_of(f->s, "other-client"), RS_TS_ACTIVE);
+    struct all_audit c = {0};
+    struct rs_audit_filter flt = {.client_id = "c-many-all", .event = "revoke"};
+    assert_int_equal(rs_store_audit_list(f->s, &flt, read_all_audit, &c), RS_OK);
+    assert_int_equal(c.records, 1);
+    assert_true(c.counted);
+    assert_int_equal(c.ids, 1000);
 }
 
 /* The purge deletes expired user-less tokens client by client, in chunks, and leaves live ones. */
@@ -1299,6 +1347,7 @@ int main(void)
         T(test_purge_client_grants),
         T(test_revoke_single),
         T(test_revoke_batch_failure),
+        T(test_revoke_all_many_client_grants),
         T(test_client_grant_invariant),
         T(test_select_client_grants_by_time),
         T(test_purge_many_clients),
