@@ -44,13 +44,12 @@ bool rs_hash_is_digest_form(const char *s)
     return true;
 }
 
-void rs_hash_expected(const char *stored, unsigned char out[RS_HASH_LEN])
+bool rs_hash_digest_decode(const char *form, unsigned char out[RS_HASH_LEN])
 {
-    if (!rs_hash_is_digest_form(stored)) {
-        rs_hash_sha256(stored, strlen(stored), out);
-        return;
-    }
-    const char *p = stored + sizeof RS_DIGEST_PREFIX - 1;
+    if (!rs_hash_is_digest_form(form))
+        return false;
+    const char *p = form + sizeof RS_DIGEST_PREFIX - 1;
     for (size_t i = 0; i < RS_HASH_LEN; i++)
         out[i] = (unsigned char)(rs_hex_value(p[2 * i]) << 4 | rs_hex_value(p[2 * i + 1]));
+    return true;
 }

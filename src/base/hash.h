@@ -20,8 +20,7 @@ void rs_hash_hmac(const unsigned char *key, size_t key_len, const void *data, si
 void rs_hash_digest_form(const char *secret, char out[RS_DIGEST_FORM_LEN + 1]);
 /* True when s is in the digest form. */
 bool rs_hash_is_digest_form(const char *s);
-/* The SHA-256 a presented secret must have: decoded from the digest form, or computed from a
- * secret kept as it is. */
-void rs_hash_expected(const char *stored, unsigned char out[RS_HASH_LEN]);
+/* Decodes the SHA-256 held in a digest form; false when form is not one. */
+bool rs_hash_digest_decode(const char *form, unsigned char out[RS_HASH_LEN]);
 
 #endif

@@ -152,12 +152,11 @@ static enum rs_err check_initial_token(struct rs_ctx *ctx, const struct rs_req *
         return RS_OK;
     const char *got = bearer_token(req);
     if (got) {
-        /* compared as SHA-256 digests: constant time whatever the lengths; the configured
-         * value may be the digest itself ("sha256:...", what PATCH /admin/config stores) */
+        /* compared as SHA-256 digests: constant time whatever the lengths. Every config snapshot
+         * holds the digest form (config.c, derive); anything else is refused, never compared */
         unsigned char dg[RS_HASH_LEN], dw[RS_HASH_LEN];
         rs_hash_sha256(got, strlen(got), dg);
-        rs_hash_expected(want, dw);
-        if (rs_ct_equal(dg, dw, RS_HASH_LEN))
+        if (rs_hash_digest_decode(want, dw) && rs_ct_equal(dg, dw, RS_HASH_LEN))
             return RS_OK;
     }
     return bearer_fail(ctx, resp, got != NULL, "a valid initial access token is required");

@@ -381,17 +381,16 @@ static void test_initial_access_token_digest(void **state)
 
     unsigned char want[RS_HASH_LEN], got[RS_HASH_LEN];
     rs_hash_sha256(plain, strlen(plain), want);
-    rs_hash_expected(form, got);
+    assert_true(rs_hash_digest_decode(form, got));
     assert_memory_equal(want, got, RS_HASH_LEN);
-    rs_hash_expected(plain, got); /* a plain value stands for its own digest */
-    assert_memory_equal(want, got, RS_HASH_LEN);
+    assert_false(rs_hash_digest_decode(plain, got)); /* not a digest form: nothing to compare */
     char upper[RS_DIGEST_FORM_LEN + 1];
     snprintf(upper, sizeof upper, "%s", form);
     for (char *p = upper + 7; *p; p++)
         if (*p >= 'a' && *p <= 'f')
             *p = (char)(*p - 'a' + 'A');
     assert_true(rs_hash_is_digest_form(upper));
-    rs_hash_expected(upper, got);
+    assert_true(rs_hash_digest_decode(upper, got));
     assert_memory_equal(want, got, RS_HASH_LEN);
 
     json_t *patch = json_pack("{s:s,s:b}", "dynamicRegistrationInitialAccessToken", plain,
