@@ -18,17 +18,12 @@ static bool name_ok(const char *n)
 
 struct cred_acc {
     json_t *arr;
-    const char *find; /* with find: only report whether it exists */
-    bool found, nomem;
+    bool nomem;
 };
 
 static void cred_one(const char *name, int64_t created_at, void *arg)
 {
     struct cred_acc *acc = arg;
-    if (acc->find) {
-        acc->found = acc->found || strcmp(name, acc->find) == 0;
-        return;
-    }
     if (json_array_append_new(acc->arr, json_pack("{s:s,s:I}", "name", name, "created_at",
                                                   (json_int_t)created_at)))
         acc->nomem = true;
@@ -44,7 +39,8 @@ static enum rs_err issue(struct rs_ctx *ctx, const struct rs_req *req, struct rs
     rs_oauth_secret_digest(ctx, cred, d);
     enum rs_err e = rs_store_admin_cred_put(ctx->store, d, name);
     if (e == RS_ERR_CONFLICT) {
-        /* another request took the name between the check and the insert */
+        /* the store checks the name inside the insert's transaction, so two requests for one
+         * name cannot both succeed */
         e = rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST,
                            "an admin credential with this name exists");
         resp->status = 409;
@@ -69,19 +65,11 @@ enum rs_err rs_admin_credential_create(struct rs_ctx *ctx, const struct rs_req *
     if (e)
         return e == RS_ERR_NOMEM ? e : RS_OK;
     const char *name = json_string_value(json_object_get(body, "name"));
-    struct cred_acc acc = {.find = name};
-    if (!name || !name_ok(name)) {
+    if (!name || !name_ok(name))
         e = rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST,
                            "name must be 1-64 characters of A-Z a-z 0-9 . _ -");
-    } else if ((e = rs_store_admin_cred_list(ctx->store, cred_one, &acc)) != RS_OK) {
-        e = rs_admin_fail(ctx, resp, e);
-    } else if (acc.found) {
-        e = rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST,
-                           "an admin credential with this name exists");
-        resp->status = 409;
-    } else {
+    else
         e = issue(ctx, req, resp, name);
-    }
     json_decref(body);
     return e;
 }
