@@ -32,4 +32,8 @@ void rs_opaque_token_new(char out[RS_OPAQUE_STRLEN]);
  * server ever issued (a lookup cannot find it); the key is written in every case. */
 bool rs_token_key(const char *token, size_t len, unsigned char out[RS_TOKEN_KEY_LEN]);
 
+/* True for the key of a token without an issue time (8 zero bytes first): anyone can make one
+ * from a string of the right shape, unlike a timed key, whose block only the server can make. */
+bool rs_token_key_untimed(const unsigned char key[RS_TOKEN_KEY_LEN]);
+
 #endif

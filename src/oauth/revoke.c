@@ -85,11 +85,10 @@ static long split_tokens(const char *token, unsigned char (*keys)[RS_TOKEN_KEY_L
 static size_t drop_unknown_untimed(struct rs_ctx *ctx, unsigned char (*keys)[RS_TOKEN_KEY_LEN],
                                    size_t n)
 {
-    static const unsigned char zero[8] = {0};
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         struct rs_token t;
-        if (memcmp(keys[i], zero, sizeof zero) == 0 &&
+        if (rs_token_key_untimed(keys[i]) &&
             rs_store_token_get(ctx->store, keys[i], &t) == RS_ERR_NOT_FOUND)
             continue;
         if (kept != i)

@@ -279,6 +279,7 @@ static void test_opaque_token_keys(void **state)
     rs_hash_sha256(a, strlen(a), d);
     assert_memory_equal(ka + 8, d, RS_HASH_LEN);
     assert_memory_not_equal(ka, zero, 8);
+    assert_false(rs_token_key_untimed(ka));
     /* later tokens key higher: rows append to the B-tree */
     assert_true(memcmp(ka, kb, 8) < 0);
     /* the issue time is not readable in the token: the 16-byte block is encrypted */
@@ -296,6 +297,7 @@ static void test_opaque_token_keys(void **state)
     const char *jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
     assert_true(rs_token_key(jwt, strlen(jwt), kb));
     assert_memory_equal(kb, zero, 8);
+    assert_true(rs_token_key_untimed(kb));
     /* no form we issue: no lookup needed */
     static const char *const foreign[] = {"unknown-token", "all", "a b", "eyJ.x", "x..y",
                                           "abc=", ""};
