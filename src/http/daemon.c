@@ -18,19 +18,38 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Memory libmicrohttpd gives each connection for its read buffer, the request's headers and,
- * while they are sent, the response's headers (bodies are streamed, capped by max_body).
+/* Memory libmicrohttpd gives each connection for its read buffer, the request's head and, while
+ * they are sent, the response's headers (bodies are streamed, capped by max_body).
  * libmicrohttpd zeroes this area whenever a keep-alive connection starts its next request:
  * with its default of 32 KiB that memset cost about 2 µs of I/O-thread CPU per request, 1.3 µs
- * less at 16 KiB (docs/performance.md, fourth session). Request headers beyond about 16 KiB get
- * 431 from libmicrohttpd; a request and its response that together do not fit get no answer,
- * which is why /authorize refuses a state it could not echo (oauth/authorize.c). */
+ * less at 16 KiB (docs/performance.md, fourth session).
+ * libmicrohttpd answers 431 itself to a request head beyond about 16 KiB, but builds the
+ * response's headers in what the request left of this memory, after the handler is done, and
+ * closes the connection without a word when they do not fit (a 15.9 KB head did not leave room
+ * for the 200 of /health). So rescind answers 431 itself to a head over REQ_HEAD_MAX, and checks
+ * a large response head against the request's before sending it (fit_response_head). */
 #define RS_HTTP_CONN_MEMORY ((size_t)16384)
+/* Largest request head (request line, headers, and the arguments and cookies parsed out of them,
+ * as request_fields counts them) that rescind answers; the rest stays for the response's
+ * headers. */
+#define REQ_HEAD_MAX (RS_HTTP_CONN_MEMORY - 3072)
+/* libmicrohttpd's record of each header, query argument or cookie in the connection's memory, on
+ * top of its text (a list node of pointers and sizes), rounded up: the count errs high */
+#define REQ_FIELD_RECORD 64
+/* A response head up to this size fits next to any request head up to REQ_HEAD_MAX; only a
+ * larger one (an /authorize redirect echoing a long state) is checked */
+#define RESP_HEAD_SMALL 1024
+/* added to a response's headers after the check: the status line, Date, Content-Length and
+ * Connection by libmicrohttpd, X-Request-Id by finish() */
+#define RESP_HEAD_MHD 200
 
 /* Per-request state, from the first callback to the completion notification. */
 struct conn_state {
     struct rs_buf body;
     bool too_large;
+    bool begun;       /* on_request has seen the request (on_uri may have made the state) */
+    size_t uri_len;   /* length of the raw request target, query included (on_uri) */
+    size_t head_size; /* bytes of the connection's memory the request's head holds (fill_req) */
     uint64_t t0;
     /* a request deferred to a handler thread (it may wait for a durable write) */
     bool deferred;            /* suspended, handled (or being handled) by a handler thread */
@@ -72,12 +91,20 @@ static const char *get_header(void *impl, const char *name)
     return MHD_lookup_connection_value(impl, MHD_HEADER_KIND, name);
 }
 
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+/* One pass over the request's fields: collects the query's arguments and counts what the head
+ * holds of the connection's memory (see REQ_HEAD_MAX). A query argument's text lies inside the
+ * request target, counted whole by fill_req; a header's in the head; a cookie's in a copy. */
+static enum MHD_Result request_fields(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
 {
-    (void)kind;
+    struct conn_state *st = cls;
+    st->head_size += REQ_FIELD_RECORD;
+    if (kind != MHD_GET_ARGUMENT_KIND) {
+        st->head_size += strlen(key) + (value ? strlen(value) : 0);
+        return MHD_YES;
+    }
     /* a query over RS_FORM_MAX_FIELDS keeps its first fields; endpoints never need more */
-    rs_form_add(cls, key, value ? value : "");
+    rs_form_add(&st->req.query, key, value ? value : "");
     return MHD_YES;
 }
 
@@ -135,6 +162,16 @@ static void too_large(struct rs_resp *r)
                           "\"request body too large\"}");
 }
 
+static void head_too_large(struct rs_resp *r)
+{
+    r->status = 431;
+    r->no_store = true;
+    r->error = "invalid_request";
+    r->content_type = "application/json";
+    rs_buf_puts(&r->body, "{\"error\":\"invalid_request\",\"error_description\":"
+                          "\"request headers too large\"}");
+}
+
 /* Dotted quad of a (network order) IPv4 address; out holds at least 16 bytes. inet_ntop goes
  * through sprintf, which shows in the profile of every request. */
 static void ipv4_text(const struct in_addr *a, char *out)
@@ -183,7 +220,42 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
     for (int i = 0; i < 16; i++)
         req->request_id[i] = hex[(id >> (60 - 4 * i)) & 15];
     req->request_id[16] = '\0';
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req->query);
+    /* the raw target (on_uri); without it (its state could not be allocated) the unescaped path,
+     * which leaves the query's text out of the count */
+    st->head_size = strlen(method) + (st->uri_len ? st->uri_len : strlen(url)) + sizeof " HTTP/1.1\r\n";
+    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND,
+                              request_fields, st);
+}
+
+static size_t response_head_size(const struct rs_resp *r)
+{
+    size_t n = RESP_HEAD_MHD;
+    if (r->content_type)
+        n += sizeof "Content-Type: \r\n" + strlen(r->content_type);
+    if (r->no_store)
+        n += sizeof "Cache-Control: no-store\r\nPragma: no-cache\r\n";
+    for (size_t i = 0; i < r->header_count; i++)
+        n += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 4;
+    return n;
+}
+
+/* libmicrohttpd builds the response's headers in the memory that still holds the request's
+ * (RS_HTTP_CONN_MEMORY); when they do not fit it closes the connection without a word, after
+ * the handler is done. So a large response head (an /authorize redirect echoing a long state next
+ * to a long redirect URI) is checked against the request's head here, and a request that leaves
+ * no room for its answer gets a short 431 instead of a closed connection. */
+static void fit_response_head(struct conn_state *st)
+{
+    struct rs_resp *r = &st->resp;
+    size_t resp = response_head_size(r);
+    if (resp <= RESP_HEAD_SMALL || st->head_size + resp + RESP_HEAD_SMALL / 2 <= RS_HTTP_CONN_MEMORY)
+        return;
+    char client_id[sizeof r->client_id];
+    memcpy(client_id, r->client_id, sizeof client_id);
+    rs_resp_free(r);
+    rs_resp_init(r);
+    memcpy(r->client_id, client_id, sizeof client_id);
+    head_too_large(r);
 }
 
 /* Renders st->resp: request id, metrics, access log, then the response itself. */
@@ -194,6 +266,7 @@ static enum MHD_Result finish(struct MHD_Connection *conn, struct conn_state *st
         resp->status = 500;
         resp->no_store = true;
     }
+    fit_response_head(st);
     rs_resp_header(resp, "X-Request-Id", st->req.request_id);
     uint64_t us = rs_clock_mono_us() - st->t0;
     rs_metrics_observe(st->route, resp->status, us);
@@ -312,12 +385,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct rs_http *h = cls;
     struct conn_state *st = *con_cls;
     (void)version;
-    if (!st) {
-        st = state_new(h->max_body);
-        if (!st)
-            return MHD_NO;
+    if (!st || !st->begun) {
+        if (!st) { /* on_uri could not allocate it */
+            st = state_new(h->max_body);
+            if (!st)
+                return MHD_NO;
+            *con_cls = st;
+        }
+        st->begun = true;
         st->t0 = rs_clock_mono_us();
-        *con_cls = st;
         atomic_fetch_add(&h->inflight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > h->max_body)
@@ -344,6 +420,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     rs_resp_init(&st->resp);
     if (st->too_large) {
         too_large(&st->resp);
+    } else if (st->head_size > REQ_HEAD_MAX) {
+        head_too_large(&st->resp);
     } else {
         h->fn(h->app, &st->req, &st->resp, &st->route);
         if (st->resp.async_start) {
@@ -383,9 +461,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         /* cannot happen: a suspended connection is not completed before it is resumed */
         RS_LOG_ERROR("deferred_request_lost", NULL);
     }
+    if (st->begun)
+        atomic_fetch_sub(&h->inflight, 1);
     state_free(st);
     *con_cls = NULL;
-    atomic_fetch_sub(&h->inflight, 1);
+}
+
+/* Called by libmicrohttpd with the raw request target (query included, before it unescapes it in
+ * place) as soon as the request line is read: the request's state starts here, so that the head
+ * count (fill_req) has the target's length as it sits in the connection's memory. The request's
+ * headers are not read yet; on_request's first call does the rest. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct rs_http *h = cls;
+    (void)conn;
+    struct conn_state *st = state_new(h->max_body);
+    if (st)
+        st->uri_len = strlen(uri);
+    return st;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -461,6 +554,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, RS_HTTP_CONN_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!h->d) {

@@ -125,7 +125,9 @@ static enum rs_err authz_client(struct rs_ctx *ctx, struct authz *a, struct rs_r
         return page(resp, 400, "The request does not name an application (client_id is missing).");
     /* Every answer to the client echoes state in its Location header, and libmicrohttpd must fit
      * the request's and the response's headers in one connection's memory (src/http/daemon.c):
-     * a state that cannot be echoed safely is refused here, before anything is redirected. */
+     * a state too long to echo next to an ordinary request is refused here, before anything is
+     * redirected (and a redirect that still does not fit next to a large request head gets the
+     * daemon's 431). */
     const char *st = param(a, "state");
     if (st && strlen(st) > RS_AUTHZ_STATE_MAX)
         return page(resp, 400, "The request's state parameter is longer than 2048 characters.");

@@ -354,6 +354,30 @@ test('state of 2048 characters with a 1 KB cookie is echoed; a longer one is a 4
   assert.ok(p.html.includes('longer than 2048'));
 });
 
+test('a redirect too large for what the request leaves of the connection memory: 431, never a dropped connection', async () => {
+  // 2048 characters that each need percent-encoding: the Location echoing them is about 6 KB
+  const state = '~ '.repeat(1024);
+  const req = await request(conf, { params: { response_type: 'token', state } });
+  const answers = [];
+  for (const pad of [0, 2000, 4000, 6000, 8000, 10000]) {
+    // before the fix, libmicrohttpd closed the connection without an answer from pad 4000 on
+    const res = await fetch(req.url, { redirect: 'manual', headers: { 'x-pad': 'a'.repeat(pad || 1) } });
+    const body = await res.text();
+    answers.push(res.status);
+    if (res.status === 302) {
+      const loc = new URL(res.headers.get('location'));
+      assert.equal(loc.searchParams.get('state'), state, 'state echoed exactly');
+    } else {
+      assert.equal(res.status, 431, `pad ${pad}`);
+      assert.equal(JSON.parse(body).error, 'invalid_request');
+    }
+  }
+  assert.equal(answers[0], 302, 'a plain request gets its redirect');
+  assert.equal(answers.at(-1), 431, 'a large request gets 431');
+  const health = await fetch(new URL('/health', as.issuer));
+  assert.equal(health.status, 200, 'server still serves');
+});
+
 test('prompt=none without a session: login_required', async () => {
   const req = await request(conf, { params: { prompt: 'none' } });
   const p = await errorRedirect(req.url);

@@ -155,9 +155,13 @@ test('request body over the limit → 413', async () => {
   assert.equal(r2.status, 200, 'server still serves after a 413');
 });
 
-test('request headers: 14 KB served, over about 16 KiB → 431, server still serves', async () => {
-  const ok = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(14000) } });
+test('request headers: 12 KB served, 14 KB → 431 from rescind, over about 16 KiB → 431 from libmicrohttpd', async () => {
+  const ok = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(12000) } });
   assert.equal(ok.status, 200);
+  // over 13 KiB of request head: rescind keeps the rest of the connection's memory for the answer
+  const mid = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(14000) } });
+  assert.equal(mid.status, 431);
+  assert.deepEqual(await mid.json(), { error: 'invalid_request', error_description: 'request headers too large' });
   const big = await fetch(server.url + '/health', { headers: { 'x-pad': 'a'.repeat(18000) } });
   assert.equal(big.status, 431);
   const r2 = await fetch(server.url + '/health');

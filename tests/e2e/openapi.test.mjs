@@ -246,7 +246,7 @@ describe('docs/openapi.yaml is a sane OpenAPI 3.1 document', () => {
 
   test('/revoke is complete', () => {
     const post = spec.paths['/revoke'].post;
-    for (const c of ['200', '400', '401', '403', '405', '413', '503']) assert.ok(post.responses[c], c);
+    for (const c of ['200', '400', '401', '403', '405', '413', '431', '503']) assert.ok(post.responses[c], c);
     assert.equal(deref(post.responses['200']).content, undefined, '200 has no body');
     const h = deref(post.responses['200']).headers;
     assert.ok(deref(h['Cache-Control']).required && deref(h.Pragma).required);
@@ -289,6 +289,11 @@ describe('live responses match docs/openapi.yaml', () => {
     const good = { response_type: 'code', client_id: web.client_id, redirect_uri: REDIRECT, scope: 'openid profile', state: 's1', ...pkce };
     const page = await expect(200, 'GET', '/authorize', { path: q(good) });
     await expect(302, 'GET', '/authorize', { path: q({ ...good, response_type: 'token' }) });
+    // the redirect would echo a 6 KB state next to an 8 KB request head: no room for it
+    await expect(431, 'GET', '/authorize', {
+      path: q({ ...good, response_type: 'token', state: '~ '.repeat(1024) }),
+      headers: { 'x-pad': 'a'.repeat(8000) },
+    });
     await expect(302, 'GET', '/authorize', { path: q({ ...good, prompt: 'none' }) });
     await expect(400, 'GET', '/authorize', { path: q({ ...good, client_id: 'no-such-client' }) });
     await expect(400, 'GET', '/authorize', { path: q({ ...good, redirect_uri: 'https://evil.example/cb' }) });
@@ -373,7 +378,7 @@ describe('live responses match docs/openapi.yaml', () => {
     await expect(405, 'OPTIONS', '/introspect');
   });
 
-  test('/revoke: 200, 400 for each cause, 401, 405, 413, OPTIONS', async () => {
+  test('/revoke: 200, 400 for each cause, 401, 405, 413, 431, OPTIONS', async () => {
     const auth = basicOf(cc);
     let r = await expect(200, 'POST', '/revoke', { form: { token: await ccToken(), token_type_hint: 'access_token' }, auth });
     assert.equal(r.headers.get('cache-control'), 'no-store');
@@ -393,6 +398,8 @@ describe('live responses match docs/openapi.yaml', () => {
     await bad({ form: 'token=a&token=b' }, 'repeated parameter');
     await bad({ form: { token: userTokens.access_token } }, "another client's token");
     await bad({ form: { token: 'x', client_secret: cc.client_secret } }, 'Basic and client_secret');
+    r = await expect(431, 'POST', '/revoke', { form: { token: 'x' }, auth, headers: { 'x-pad': 'a'.repeat(14000) } });
+    assert.equal(r.json.error, 'invalid_request');
 
     r = await expect(401, 'POST', '/revoke', { form: { token: 'x' }, auth: basic(cc.client_id, 'wrong') });
     assert.match(r.headers.get('www-authenticate'), /^Basic realm=/);
