@@ -36,7 +36,7 @@ static const char usage_main[] =
     "  client add|list|show|rm|revoke   manage OAuth clients\n"
     "  user add|list|rm                 manage end users\n"
     "  audit                            show the audit log\n"
-    "  config get|set                   read or change the live configuration\n"
+    "  config get|set|describe          read, change or explain the live configuration\n"
     "  feature list|enable|disable      feature flags\n"
     "  revoke                           revoke grants by client, user, grant or age\n"
     "  token list|revoke                tokens of a client or user; revoke one grant\n"
