@@ -29,12 +29,12 @@
  * for the 200 of /health). So rescind answers 431 itself to a head over REQ_HEAD_MAX, and checks
  * a large response head against the request's before sending it (fit_response_head). */
 #define RS_HTTP_CONN_MEMORY ((size_t)16384)
-/* Largest request head (request line, headers, and the arguments and cookies parsed out of them,
- * as request_fields counts them) that rescind answers; the rest stays for the response's
- * headers. */
+/* Largest request head (the request line and headers as received, plus what libmicrohttpd
+ * allocates for the arguments and cookies it parses out of them; fill_req counts it) that
+ * rescind answers; the rest stays for the response's headers. */
 #define REQ_HEAD_MAX (RS_HTTP_CONN_MEMORY - 3072)
-/* libmicrohttpd's record of each header, query argument or cookie in the connection's memory, on
- * top of its text (a list node of pointers and sizes), rounded up: the count errs high */
+/* libmicrohttpd's record of each header, query argument or cookie in the connection's memory (a
+ * list node of pointers and sizes; 64 bytes in 0.9.75, measured) */
 #define REQ_FIELD_RECORD 64
 /* A response head up to this size fits next to any request head up to REQ_HEAD_MAX; only a
  * larger one (an /authorize redirect echoing a long state) is checked */
@@ -47,8 +47,6 @@
 struct conn_state {
     struct rs_buf body;
     bool too_large;
-    bool begun;       /* on_request has seen the request (on_uri may have made the state) */
-    size_t uri_len;   /* length of the raw request target, query included (on_uri) */
     size_t head_size; /* bytes of the connection's memory the request's head holds (fill_req) */
     uint64_t t0;
     /* a request deferred to a handler thread (it may wait for a durable write) */
@@ -91,20 +89,19 @@ static const char *get_header(void *impl, const char *name)
     return MHD_lookup_connection_value(impl, MHD_HEADER_KIND, name);
 }
 
-/* One pass over the request's fields: collects the query's arguments and counts what the head
- * holds of the connection's memory (see REQ_HEAD_MAX). A query argument's text lies inside the
- * request target, counted whole by fill_req; a header's in the head; a cookie's in a copy. */
+/* One pass over the request's fields: collects the query's arguments and adds to the head's
+ * count (see REQ_HEAD_MAX) what libmicrohttpd allocates for them next to the raw head: a record
+ * per header, argument and cookie, and a copy of the Cookie header it parses the cookies from. */
 static enum MHD_Result request_fields(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
 {
     struct conn_state *st = cls;
     st->head_size += REQ_FIELD_RECORD;
-    if (kind != MHD_GET_ARGUMENT_KIND) {
-        st->head_size += strlen(key) + (value ? strlen(value) : 0);
-        return MHD_YES;
-    }
-    /* a query over RS_FORM_MAX_FIELDS keeps its first fields; endpoints never need more */
-    rs_form_add(&st->req.query, key, value ? value : "");
+    if (kind == MHD_COOKIE_KIND) /* its share of the copy, "; " and "=" included */
+        st->head_size += strlen(key) + (value ? strlen(value) : 0) + 4;
+    else if (kind == MHD_GET_ARGUMENT_KIND)
+        /* a query over RS_FORM_MAX_FIELDS keeps its first fields; endpoints never need more */
+        rs_form_add(&st->req.query, key, value ? value : "");
     return MHD_YES;
 }
 
@@ -220,9 +217,11 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
     for (int i = 0; i < 16; i++)
         req->request_id[i] = hex[(id >> (60 - 4 * i)) & 15];
     req->request_id[16] = '\0';
-    /* the raw target (on_uri); without it (its state could not be allocated) the unescaped path,
-     * which leaves the query's text out of the count */
-    st->head_size = strlen(method) + (st->uri_len ? st->uri_len : strlen(url)) + sizeof " HTTP/1.1\r\n";
+    /* the head as received (request line and header lines, whitespace and folding included),
+     * which stays in the connection's memory until the request ends */
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    st->head_size = hs ? hs->header_size : RS_HTTP_CONN_MEMORY;
     MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND,
                               request_fields, st);
 }
@@ -243,7 +242,9 @@ static size_t response_head_size(const struct rs_resp *r)
  * (RS_HTTP_CONN_MEMORY); when they do not fit it closes the connection without a word, after
  * the handler is done. So a large response head (an /authorize redirect echoing a long state next
  * to a long redirect URI) is checked against the request's head here, and a request that leaves
- * no room for its answer gets a short 431 instead of a closed connection. */
+ * no room for its answer gets a short 431 instead of a closed connection. The handler has run by
+ * then: what it stored stays (an authorization code nobody receives expires unused), and its
+ * cookies are not set. */
 static void fit_response_head(struct conn_state *st)
 {
     struct rs_resp *r = &st->resp;
@@ -385,15 +386,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct rs_http *h = cls;
     struct conn_state *st = *con_cls;
     (void)version;
-    if (!st || !st->begun) {
-        if (!st) { /* on_uri could not allocate it */
-            st = state_new(h->max_body);
-            if (!st)
-                return MHD_NO;
-            *con_cls = st;
-        }
-        st->begun = true;
+    if (!st) {
+        st = state_new(h->max_body);
+        if (!st)
+            return MHD_NO;
         st->t0 = rs_clock_mono_us();
+        *con_cls = st;
         atomic_fetch_add(&h->inflight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > h->max_body)
@@ -461,24 +459,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         /* cannot happen: a suspended connection is not completed before it is resumed */
         RS_LOG_ERROR("deferred_request_lost", NULL);
     }
-    if (st->begun)
-        atomic_fetch_sub(&h->inflight, 1);
     state_free(st);
     *con_cls = NULL;
-}
-
-/* Called by libmicrohttpd with the raw request target (query included, before it unescapes it in
- * place) as soon as the request line is read: the request's state starts here, so that the head
- * count (fill_req) has the target's length as it sits in the connection's memory. The request's
- * headers are not read yet; on_request's first call does the rest. */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-    struct rs_http *h = cls;
-    (void)conn;
-    struct conn_state *st = state_new(h->max_body);
-    if (st)
-        st->uri_len = strlen(uri);
-    return st;
+    atomic_fetch_sub(&h->inflight, 1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -554,7 +537,6 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, RS_HTTP_CONN_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!h->d) {
