@@ -1,5 +1,6 @@
-// `rescind tui` driven in a real terminal: tmux runs it at 80x24 against a real server, the
-// test types with send-keys and reads the screen with capture-pane. Every check of an effect
+// `rescind tui` (and the terminal password prompt of `rescind user add`) driven in a real
+// terminal: tmux runs it at 80x24 against a real server, the test types with send-keys and reads
+// the screen with capture-pane. Every check of an effect
 // goes over HTTP (discovery, /revoke, /introspect, /admin/config), not through the TUI itself.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, basic } from './lib/server.mjs';
+import { discover } from './lib/oauth.mjs';
+import { codeFlow } from './lib/flow.mjs';
 
 const CLI = process.env.RESCIND_CLI || resolve('build/rescind');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -28,9 +31,12 @@ class Tui {
     this.session = `rescind-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
-  start() {
+  // args: the CLI's command (default the TUI). With keep, the pane stays after the command ends
+  // and shows its exit status as EXIT=N.
+  start(args = ['tui'], { keep = false } = {}) {
+    const run = `${shq(CLI)} --url ${shq(server.url)} --token ${shq(server.adminToken)} ${args.map(shq).join(' ')}`;
     // exec: the pane's process is the TUI itself, so its pid is the one to signal and watch
-    const cmd = `exec ${shq(CLI)} --url ${shq(server.url)} --token ${shq(server.adminToken)} tui`;
+    const cmd = keep ? `${run}; echo EXIT=$?; sleep 60` : `exec ${run}`;
     execFileSync('tmux', ['new-session', '-d', '-s', this.session, '-x', '80', '-y', '24', cmd], {
       env: { ...process.env, TERM: 'xterm-256color' },
     });
@@ -258,4 +264,50 @@ test('Esc backs out, the Tokens screen lists and revokes one grant, SIGTERM ends
   } finally {
     tui.kill();
   }
+});
+
+test('rescind user add on a terminal: asked twice without echo, a mismatch creates nobody, the typed password logs in', async () => {
+  const password = 'typed at a terminal, 42';
+  const add = new Tui();
+  try {
+    add.start(['user', 'add', 'tina'], { keep: true });
+    await add.waitFor(/^Password:/m);
+    add.type(password);
+    add.keys('Enter');
+    await add.waitFor(/^Password \(again\):/m);
+    add.type(password);
+    add.keys('Enter');
+    const screen = await add.waitFor(/EXIT=\d+/);
+    assert.match(screen, /EXIT=0/, screen);
+    assert.match(screen, /created user tina/);
+    assert.ok(!screen.includes(password), 'the password is not echoed');
+  } finally {
+    add.kill();
+  }
+
+  const typo = new Tui();
+  try {
+    typo.start(['user', 'add', 'uma'], { keep: true });
+    await typo.waitFor(/^Password:/m);
+    typo.type('first long password');
+    typo.keys('Enter');
+    await typo.waitFor(/^Password \(again\):/m);
+    typo.type('second long password');
+    typo.keys('Enter');
+    const screen = await typo.waitFor(/EXIT=\d+/);
+    assert.doesNotMatch(screen, /EXIT=0/);
+    assert.match(screen, /the passwords do not match/);
+  } finally {
+    typo.kill();
+  }
+  const users = (await server.admin('GET', '/users')).json.users.map((u) => u.username);
+  assert.ok(users.includes('tina') && !users.includes('uma'), users.join(','));
+
+  // the password the terminal took is the one stored: tina logs in with it, and not with another
+  const redirectUri = 'http://127.0.0.1:9/cb';
+  const app = await server.createClient({ redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' });
+  const as = await discover(server);
+  const tokens = await codeFlow(as, app, { username: 'tina', password, redirectUri });
+  assert.ok(tokens.access_token);
+  await assert.rejects(codeFlow(as, app, { username: 'tina', password: password + '!', redirectUri }), /login: 200/);
 });
