@@ -145,6 +145,23 @@ static enum rs_err change_config(struct rs_ctx *ctx, const struct rs_req *req,
     pthread_mutex_lock(&change_lock);
     struct rs_config *cur = rs_config_acquire();
     enum rs_err e = make(ctx, cur, arg, resp, &patch);
+    /* a property the command line sets wins over every stored value at each start: accepting a
+     * change of it would promise a restart that never applies it */
+    const char *key;
+    json_t *value;
+    if (!e && json_is_object(patch)) {
+        json_object_foreach(patch, key, value) {
+            const char *flag = rs_config_overriding_flag(key);
+            if (!flag || json_is_null(value))
+                continue;
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "%s is set by %s on the server's command line; change it there", key, flag);
+            rs_admin_error(ctx, resp, RS_OAUTH_INVALID_REQUEST, msg);
+            e = RS_ERR_INVALID; /* answered: nothing below runs */
+            break;
+        }
+    }
     if (!e)
         e = load_persisted(ctx->store, &merged);
     bool hidden = false;

@@ -378,6 +378,15 @@ enum rs_err rs_config_set_source(const char *path, const struct rs_config_overri
     return RS_OK;
 }
 
+const char *rs_config_overriding_flag(const char *name)
+{
+    if (src_listen && strcmp(name, "listen") == 0)
+        return "--listen";
+    if (src_db && strcmp(name, "dbPath") == 0)
+        return "--db";
+    return NULL;
+}
+
 enum rs_err rs_config_rebuild(json_t *patch, struct rs_config **out, char *err, size_t errlen)
 {
     struct rs_config_overrides ov = {src_listen, src_db};

@@ -90,6 +90,9 @@ enum rs_err rs_config_load_file(const char *path, const struct rs_config_overrid
 /* Remembers where the configuration comes from (file path may be NULL; strings are copied),
  * so that rs_config_rebuild can build the same thing with a persisted patch on top. */
 enum rs_err rs_config_set_source(const char *path, const struct rs_config_overrides *ov);
+/* The command-line flag that sets the property name in this process ("--listen", "--db"), or
+ * NULL: a value changed at run time for such a property would never take effect. */
+const char *rs_config_overriding_flag(const char *name);
 /* Builds file + patch (RFC 7396 merge patch of properties set at run time, may be NULL) +
  * command-line overrides. Errors as rs_config_build. */
 enum rs_err rs_config_rebuild(json_t *patch, struct rs_config **out, char *err, size_t errlen);

@@ -255,6 +255,22 @@ test('PATCH config: a restart-only property is reported in restart_required', as
   assert.deepEqual(r.json.restart_required, ['connectionTimeout']);
 });
 
+test('PATCH config: listen and dbPath set on the command line are refused, naming the flag; nothing changes', async () => {
+  // the test server runs with --listen and --db (lib/server.mjs), which win at every start
+  const before = (await server.admin('GET', '/config')).json;
+  for (const [name, value, flag] of [['listen', '127.0.0.1:1', '--listen'], ['dbPath', 'elsewhere.db', '--db']]) {
+    const r = await patchConfig({ [name]: value, accessTokenLifetime: 301 });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error, 'invalid_request');
+    assert.match(r.json.error_description, new RegExp(`^${name} is set by ${flag} `));
+  }
+  const after = (await server.admin('GET', '/config')).json;
+  assert.deepEqual([after.listen, after.dbPath, after.accessTokenLifetime], [before.listen, before.dbPath, before.accessTokenLifetime]);
+  // another restart-only property is still accepted
+  const ok = await patchConfig({ connectionTimeout: 46 });
+  assert.equal(ok.status, 200, ok.text);
+});
+
 test('features: disable REVOKE_TOKEN drops revocation_endpoint from discovery, enable brings it back', async () => {
   let r = await server.admin('GET', '/features');
   assert.equal(r.status, 200);
