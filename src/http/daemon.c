@@ -42,6 +42,9 @@
 /* added to a response's headers after the check: the status line, Date, Content-Length and
  * Connection by libmicrohttpd, X-Request-Id by finish() */
 #define RESP_HEAD_MHD 200
+/* kept free on top of both counts: what they may still miss (whitespace in trailers, the last
+ * partial allocation of libmicrohttpd's pool) */
+#define HEAD_MARGIN 512
 
 /* Per-request state, from the first callback to the completion notification. */
 struct conn_state {
@@ -90,14 +93,14 @@ static const char *get_header(void *impl, const char *name)
 }
 
 /* One pass over the request's fields: collects the query's arguments and adds to the head's
- * count (see REQ_HEAD_MAX) what libmicrohttpd allocates for them next to the raw head: a record
- * per header, argument and cookie, and a copy of the Cookie header it parses the cookies from. */
+ * count (see REQ_HEAD_MAX) what libmicrohttpd keeps for them next to the raw head: a record per
+ * header, argument, cookie and trailer, and the trailers' lines. */
 static enum MHD_Result request_fields(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
 {
     struct conn_state *st = cls;
     st->head_size += REQ_FIELD_RECORD;
-    if (kind == MHD_COOKIE_KIND) /* its share of the copy, "; " and "=" included */
+    if (kind == MHD_FOOTER_KIND) /* a chunked body's trailer: its line, outside the head's size */
         st->head_size += strlen(key) + (value ? strlen(value) : 0) + 4;
     else if (kind == MHD_GET_ARGUMENT_KIND)
         /* a query over RS_FORM_MAX_FIELDS keeps its first fields; endpoints never need more */
@@ -149,24 +152,26 @@ static void access_log(const struct rs_req *req, const struct rs_resp *r, uint64
                  "error", r->error, "remote", req->remote_addr, NULL);
 }
 
-static void too_large(struct rs_resp *r)
+/* An error rescind answers before any endpoint runs (413, 431): RFC 6749 §5.2 JSON. */
+static void early_error(struct rs_resp *r, int status, const char *body)
 {
-    r->status = 413;
+    r->status = status;
     r->no_store = true;
     r->error = "invalid_request";
     r->content_type = "application/json";
-    rs_buf_puts(&r->body, "{\"error\":\"invalid_request\",\"error_description\":"
-                          "\"request body too large\"}");
+    rs_buf_puts(&r->body, body);
+}
+
+static void too_large(struct rs_resp *r)
+{
+    early_error(r, 413, "{\"error\":\"invalid_request\",\"error_description\":"
+                        "\"request body too large\"}");
 }
 
 static void head_too_large(struct rs_resp *r)
 {
-    r->status = 431;
-    r->no_store = true;
-    r->error = "invalid_request";
-    r->content_type = "application/json";
-    rs_buf_puts(&r->body, "{\"error\":\"invalid_request\",\"error_description\":"
-                          "\"request headers too large\"}");
+    early_error(r, 431, "{\"error\":\"invalid_request\",\"error_description\":"
+                        "\"request headers too large\"}");
 }
 
 /* Dotted quad of a (network order) IPv4 address; out holds at least 16 bytes. inet_ntop goes
@@ -222,7 +227,12 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
     const union MHD_ConnectionInfo *hs =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     st->head_size = hs ? hs->header_size : RS_HTTP_CONN_MEMORY;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND,
+    /* libmicrohttpd parses cookies from a copy of the (first) Cookie header, spaces and all */
+    const char *cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
+    if (cookie)
+        st->head_size += strlen(cookie) + 1;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND |
+                                        MHD_FOOTER_KIND,
                               request_fields, st);
 }
 
@@ -249,7 +259,7 @@ static void fit_response_head(struct conn_state *st)
 {
     struct rs_resp *r = &st->resp;
     size_t resp = response_head_size(r);
-    if (resp <= RESP_HEAD_SMALL || st->head_size + resp + RESP_HEAD_SMALL / 2 <= RS_HTTP_CONN_MEMORY)
+    if (resp <= RESP_HEAD_SMALL || st->head_size + resp + HEAD_MARGIN <= RS_HTTP_CONN_MEMORY)
         return;
     char client_id[sizeof r->client_id];
     memcpy(client_id, r->client_id, sizeof client_id);

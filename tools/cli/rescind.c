@@ -453,13 +453,14 @@ static bool prompt_secret(FILE *tty, const char *prompt, char *buf, size_t len)
     struct termios old, quiet;
     int fd = fileno(tty);
     bool restore = tcgetattr(fd, &old) == 0;
-    fprintf(stderr, "%s", prompt);
-    fflush(stderr);
+    /* echo off before the prompt shows: keys typed as soon as it appears are never echoed */
     if (restore) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr(fd, TCSAFLUSH, &quiet);
     }
+    fprintf(stderr, "%s", prompt);
+    fflush(stderr);
     bool ok = fgets(buf, (int)len, tty) != NULL;
     if (restore)
         tcsetattr(fd, TCSAFLUSH, &old);
