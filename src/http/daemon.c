@@ -261,6 +261,11 @@ static void fit_response_head(struct conn_state *st)
     size_t resp = response_head_size(r);
     if (resp <= RESP_HEAD_SMALL || st->head_size + resp + HEAD_MARGIN <= RS_HTTP_CONN_MEMORY)
         return;
+    /* the handler's answer is lost: say which, for whoever reads the 431 in the access log */
+    char status[RS_I64_STRLEN];
+    rs_fmt_i64(status, r->status);
+    RS_LOG_WARN("response_head_too_large", "request_id", st->req.request_id, "path", st->req.path,
+                "status", status, NULL);
     char client_id[sizeof r->client_id];
     memcpy(client_id, r->client_id, sizeof client_id);
     rs_resp_free(r);
