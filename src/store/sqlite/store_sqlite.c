@@ -712,7 +712,11 @@ static void *syncer_main(void *arg)
 
 /* Copies committed WAL frames into the database file, off the commit path. PASSIVE: it never
  * blocks the writer or readers; once a checkpoint completes, the writer restarts the WAL from
- * its beginning, so the file stays small. */
+ * its beginning, so the file stays small. Every CKPT_BUSY_US while the WAL grew since the last
+ * pass, so that the writer's own checkpoint at WAL_LIMIT finds little left to copy (a pass
+ * copies each page changed since the previous one once, and fsyncs the database file). */
+#define CKPT_BUSY_US 20000
+#define CKPT_IDLE_US 200000
 static void *checkpointer_main(void *arg)
 {
     struct rs_store *s = arg;
@@ -720,10 +724,18 @@ static void *checkpointer_main(void *arg)
     struct conn c = {0};
     if (conn_open(&c, s->path, false))
         return NULL;
-    int log = 0;
+    /* A connection learns that the database is in WAL mode when it first reads it; until then
+     * a checkpoint through it does nothing and reports -1 frames. Without this read the thread
+     * never copied a frame, and the writer did all the copying between two batches. */
+    if (exec(c.db, "SELECT count(*) FROM sqlite_master")) {
+        conn_close(&c);
+        return NULL;
+    }
+    int log = 0, prev = 0;
     for (;;) {
         struct timespec until;
-        rs_clock_deadline(&until, log > 4000 ? 10000 : 200000);
+        rs_clock_deadline(&until, log > 0 && log != prev ? CKPT_BUSY_US : CKPT_IDLE_US);
+        prev = log;
         pthread_mutex_lock(&s->lock);
         if (!s->stopping)
             pthread_cond_timedwait(&s->ckpt_cv, &s->lock, &until);
@@ -732,8 +744,10 @@ static void *checkpointer_main(void *arg)
         if (stop)
             break;
         int done_frames = 0;
-        if (sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done_frames) !=
-            SQLITE_OK)
+        int rc = sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                           &done_frames);
+        /* SQLITE_BUSY: the writer is running its own checkpoint at this moment */
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             RS_LOG_WARN("checkpoint_failed", "sqlite", sqlite3_errmsg(c.db), NULL);
     }
     /* a last full pass so that a clean stop leaves a small WAL */

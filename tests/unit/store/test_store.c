@@ -1326,6 +1326,55 @@ static void test_origin_registered(void **state)
     rs_client_clear(&c);
 }
 
+/* Rows of the clients table with this id in a copy of the database file alone (no WAL next to
+ * the copy, so only what a checkpoint has copied into the file counts); -1 when the copy cannot
+ * be read (taken while a checkpoint was writing it). */
+static int clients_in_main_file(const struct fixture *f, const char *id)
+{
+    char copy[320], buf[65536];
+    snprintf(copy, sizeof copy, "%s/copy.db", f->dir);
+    FILE *in = fopen(f->path, "rb"), *out = fopen(copy, "wb");
+    size_t n;
+    while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int count = -1;
+    if (sqlite3_open_v2(copy, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM clients WHERE client_id = ?1", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        count = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    unlink(copy);
+    return count;
+}
+
+/* The checkpointer thread copies committed writes into the database file by itself, long before
+ * the WAL reaches the size at which the writer checkpoints (it did nothing before its connection
+ * first read the database: a connection only learns of WAL mode by reading). */
+static void test_checkpointer_copies_writes_into_the_file(void **state)
+{
+    struct fixture *f = *state;
+    struct rs_client c;
+    client_init(&c, "ckpt-client", "https://app.example");
+    assert_int_not_equal(clients_in_main_file(f, "ckpt-client"), 1);
+    assert_int_equal(rs_store_client_put(f->s, &c), RS_OK);
+    int found = 0;
+    for (int i = 0; i < 100 && found != 1; i++) { /* up to 5 s; the idle interval is 200 ms */
+        usleep(50000);
+        found = clients_in_main_file(f, "ckpt-client");
+    }
+    assert_int_equal(found, 1);
+    rs_client_clear(&c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1334,6 +1383,7 @@ int main(void)
         T(test_migrations),
         T(test_open_failure),
         T(test_clients_crud),
+        T(test_checkpointer_copies_writes_into_the_file),
         T(test_client_delete_revokes_grants),
         T(test_users),
         T(test_tokens_put_get),
