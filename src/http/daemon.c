@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,7 +95,7 @@ static const char *get_header(void *impl, const char *name)
 
 /* One pass over the request's fields: collects the query's arguments and adds to the head's
  * count (see REQ_HEAD_MAX) what libmicrohttpd keeps for them next to the raw head: a record per
- * header, argument, cookie and trailer, and the trailers' lines. */
+ * header, argument, cookie and trailer, the copy of the Cookie header and the trailers' lines. */
 static enum MHD_Result request_fields(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
 {
@@ -102,6 +103,10 @@ static enum MHD_Result request_fields(void *cls, enum MHD_ValueKind kind, const 
     st->head_size += REQ_FIELD_RECORD;
     if (kind == MHD_FOOTER_KIND) /* a chunked body's trailer: its line, outside the head's size */
         st->head_size += strlen(key) + (value ? strlen(value) : 0) + 4;
+    else if (kind == MHD_HEADER_KIND && value && strcasecmp(key, "Cookie") == 0)
+        /* libmicrohttpd parses cookies from a copy of the (first) Cookie header, spaces and all;
+         * counting every Cookie header errs high */
+        st->head_size += strlen(value) + 1;
     else if (kind == MHD_GET_ARGUMENT_KIND)
         /* a query over RS_FORM_MAX_FIELDS keeps its first fields; endpoints never need more */
         rs_form_add(&st->req.query, key, value ? value : "");
@@ -227,10 +232,6 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
     const union MHD_ConnectionInfo *hs =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     st->head_size = hs ? hs->header_size : RS_HTTP_CONN_MEMORY;
-    /* libmicrohttpd parses cookies from a copy of the (first) Cookie header, spaces and all */
-    const char *cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
-    if (cookie)
-        st->head_size += strlen(cookie) + 1;
     MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND |
                                         MHD_FOOTER_KIND,
                               request_fields, st);

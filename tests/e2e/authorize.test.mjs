@@ -394,6 +394,8 @@ test('a redirect too large for what the request leaves of the connection memory:
   }
   assert.equal(answers[0], 302, 'a plain request gets its redirect');
   assert.equal(answers.at(-1), 431, 'a large request gets 431');
+  // a redirect swapped for the 431 after the handler ran is named in the log with its status
+  assert.match(server.stderr, /"event":"response_head_too_large"[^\n]*"path":"\/authorize","status":"302"/);
 
   // Heads whose fields' text undercounts what libmicrohttpd keeps, each swept up to a head of
   // about 14.5 KB (below the sizes where libmicrohttpd itself cannot answer). Every answer is the
