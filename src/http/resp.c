@@ -21,6 +21,17 @@ bool rs_req_content_type_is(const struct rs_req *r, const char *media_type)
     return *ct == '\0' || *ct == ';';
 }
 
+/* Header values can be secrets too: a Location carries an authorization code, a Set-Cookie the
+ * login session. They are a few short strings per response, so every value is wiped. (The copy
+ * libmicrohttpd makes to send them is freed by it, unwiped.) */
+static void value_free(char *v)
+{
+    if (v) {
+        sodium_memzero(v, strlen(v));
+        free(v);
+    }
+}
+
 void rs_resp_init(struct rs_resp *r)
 {
     memset(r, 0, sizeof *r);
@@ -34,7 +45,7 @@ void rs_resp_free(struct rs_resp *r)
         sodium_memzero(r->body.ptr, r->body.len);
     for (size_t i = 0; i < r->header_count; i++) {
         free(r->headers[i].name);
-        free(r->headers[i].value);
+        value_free(r->headers[i].value);
     }
     r->header_count = 0;
     rs_buf_free(&r->body);
@@ -47,7 +58,7 @@ enum rs_err rs_resp_header(struct rs_resp *r, const char *name, const char *valu
         return RS_ERR_NOMEM;
     for (size_t i = 0; i < r->header_count; i++) {
         if (strcasecmp(r->headers[i].name, name) == 0) {
-            free(r->headers[i].value);
+            value_free(r->headers[i].value);
             r->headers[i].value = v;
             return RS_OK;
         }
