@@ -15,24 +15,26 @@ struct route {
     bool prefix;         /* also match path + "/..." */
     rs_handler_fn *fn;
     bool blocking;       /* always writes: run on a handler thread (see rs_req.may_block) */
+    /* told of a request the HTTP layer refused before the endpoint (413, 431; rs_req.refused) */
+    void (*refused)(struct rs_ctx *ctx, const struct rs_req *req, int status);
 };
 
 static const struct route routes[] = {
-    {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle, true},
-    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, false},
-    {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false},
-    {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false},
-    {"global_revoke", RS_EP_GLOBAL_REVOKE, NULL, false, rs_global_revoke_handle, true},
-    {"status_list", RS_EP_STATUS_LIST, NULL, false, rs_status_list_handle, false},
-    {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false},
-    {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle, false},
-    {"register", RS_EP_REGISTER, NULL, false, rs_register_handle, true},
-    {"register_manage", RS_EP_REGISTER, NULL, true, rs_register_manage_handle, true},
-    {"discovery", -1, "/.well-known/openid-configuration", false, rs_discovery_handle, false},
-    {"discovery", -1, "/.well-known/oauth-authorization-server", false, rs_discovery_handle, false},
-    {"health", -1, "/health", false, rs_health_handle, false},
-    {"metrics", -1, "/metrics", false, rs_metrics_handle, false},
-    {"admin", -1, "/admin", true, rs_admin_handle, true},
+    {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle, true, NULL},
+    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, false, NULL},
+    {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false, NULL},
+    {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false, rs_revoke_refused},
+    {"global_revoke", RS_EP_GLOBAL_REVOKE, NULL, false, rs_global_revoke_handle, true, NULL},
+    {"status_list", RS_EP_STATUS_LIST, NULL, false, rs_status_list_handle, false, NULL},
+    {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false, NULL},
+    {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle, false, NULL},
+    {"register", RS_EP_REGISTER, NULL, false, rs_register_handle, true, NULL},
+    {"register_manage", RS_EP_REGISTER, NULL, true, rs_register_manage_handle, true, NULL},
+    {"discovery", -1, "/.well-known/openid-configuration", false, rs_discovery_handle, false, NULL},
+    {"discovery", -1, "/.well-known/oauth-authorization-server", false, rs_discovery_handle, false, NULL},
+    {"health", -1, "/health", false, rs_health_handle, false, NULL},
+    {"metrics", -1, "/metrics", false, rs_metrics_handle, false, NULL},
+    {"admin", -1, "/admin", true, rs_admin_handle, true, NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -67,7 +69,13 @@ void rs_routes_dispatch(void *app_, const struct rs_req *req, struct rs_resp *re
             *route_out = i;
         }
     }
-    if (!r) {
+    if (req->refused) {
+        /* already answered (413, 431): only the endpoint's record of it */
+        if (r && r->refused)
+            r->refused(&ctx, req, req->refused);
+        if (r) /* no client is known: only the configured origins get to read the error */
+            rs_cors_apply(&ctx, req, resp);
+    } else if (!r) {
         *route_out = NROUTES;
         rs_oauth_error(resp, cfg, RS_OAUTH_NOT_FOUND, "no such endpoint", NULL);
     } else if (strcmp(req->method, "OPTIONS") == 0 && rs_cors_preflight(&ctx, req, resp)) {

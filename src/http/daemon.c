@@ -432,10 +432,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     fill_req(st, conn, url, method);
     st->route = RS_METRICS_MAX_ROUTES - 1;
     rs_resp_init(&st->resp);
-    if (st->too_large) {
-        too_large(&st->resp);
-    } else if (st->head_size > REQ_HEAD_MAX) {
-        head_too_large(&st->resp);
+    if (st->too_large || st->head_size > REQ_HEAD_MAX) {
+        if (st->too_large)
+            too_large(&st->resp);
+        else
+            head_too_large(&st->resp);
+        st->req.refused = st->resp.status; /* the endpoint may record it (the audit of /revoke) */
+        h->fn(h->app, &st->req, &st->resp, &st->route);
     } else {
         h->fn(h->app, &st->req, &st->resp, &st->route);
         if (st->resp.async_start) {

@@ -15,7 +15,9 @@ struct rs_http_opts {
     size_t max_body;
 };
 
-/* Fills resp for req; *route_out names the matched route for metrics. Runs on worker threads. */
+/* Fills resp for req; *route_out names the matched route for metrics. Runs on worker threads.
+ * Also called for a request the daemon answered itself (req->refused: 413, 431), with resp
+ * already filled, so that the endpoint can record it and add CORS headers. */
 typedef void rs_http_dispatch_fn(void *app, const struct rs_req *req, struct rs_resp *resp,
                                  unsigned *route_out);
 

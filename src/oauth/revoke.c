@@ -150,8 +150,11 @@ static void rv_finish(void *arg, struct rs_resp *resp)
     if (a->result == RS_ERR_DENIED) {
         refuse_foreign(&a->ctx, &a->r, resp);
     } else if (a->result) {
-        /* RFC 7009 §2.2.1: 503 and the client assumes the token still exists */
+        /* RFC 7009 §2.2.1: 503 and the client assumes the token still exists. The request's
+         * own audit record went with its transaction; this one says why (logged in full if the
+         * store cannot take it either). */
         rs_oauth_error_from(resp, a->ctx.cfg, a->result);
+        audit_async(&a->ctx, a->client_id, "store_unavailable", NULL, a->r.presented);
     } else {
         if (a->out.tokens)
             rs_metrics_tokens_revoked((unsigned)a->out.tokens);
@@ -192,7 +195,8 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     }
     const char *token = rs_form_get(&form, "token");
     const char *hint = rs_form_get(&form, "token_type_hint");
-    if (!token || !token[strspn(token, " ")]) {
+    /* blank: nothing but whitespace (a form-encoded tab or newline is no token either) */
+    if (!token || !token[strspn(token, " \t\r\n")]) {
         rs_oauth_error(resp, cfg, RS_OAUTH_INVALID_REQUEST, "token is required",
                        "Failed to validate token.");
         audit_async(ctx, client.client_id, "invalid_request", hint, 0);
@@ -235,6 +239,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         if (nkeys) {
             hashes = malloc(nkeys * sizeof *hashes);
             if (!hashes) {
+                audit_async(ctx, client.client_id, "store_unavailable", hint, presented);
                 e = RS_ERR_NOMEM;
                 goto out;
             }
@@ -270,6 +275,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         struct rv_async *a = calloc(1, sizeof *a);
         if (!a) {
             rs_buf_free(&extra);
+            audit_async(ctx, client.client_id, "store_unavailable", hint, presented);
             e = RS_ERR_NOMEM;
             goto out;
         }
@@ -297,6 +303,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         e = refuse_foreign(ctx, &r, resp);
     } else if (e) {
         /* RFC 7009 §2.2.1: 503 and the client assumes the token still exists */
+        audit_async(ctx, client.client_id, "store_unavailable", hint, presented);
         e = rs_oauth_error_from(resp, cfg, e);
     } else {
         if (res.tokens)
@@ -308,4 +315,13 @@ out:
     rs_client_clear(&client);
     rs_form_free(&form);
     return resp->status ? RS_OK : e;
+}
+
+void rs_revoke_refused(struct rs_ctx *ctx, const struct rs_req *req, int status)
+{
+    (void)req;
+    /* answered by the HTTP layer before the body was read or the client authenticated: no
+     * client to name */
+    audit_async(ctx, NULL, status == 413 ? "request_too_large" : "request_headers_too_large",
+                NULL, 0);
 }

@@ -271,7 +271,8 @@ enum rs_err rs_store_revoke_async(struct rs_store *s, const struct rs_revoke_req
 /* Queues an audit record without waiting for its commit: for outcomes that changed nothing
  * (refused requests, unknown tokens), so that they cost the caller no fsync. Copies its
  * arguments. A crash of the process can lose the records of the last few milliseconds (queued,
- * not yet committed); a power loss those of the last 50 ms (committed, fsynced lazily). */
+ * not yet committed); a power loss those of the last 50 ms (committed, fsynced lazily). A record
+ * the store fails to write is logged in full instead (event "audit_unstored"). */
 void rs_store_audit_put_async(struct rs_store *s, const char *event, const char *client_id,
                               const char *outcome, const char *detail_json);
 

@@ -27,7 +27,7 @@ async function setup(config) {
 
 const userTokens = (as, c, scope = 'openid offline_access') => codeFlow(as, c, { ...USER, scope, redirectUri: REDIRECT });
 const active = async (as, rs, token) => (await introspect(as, rs, token)).active;
-const rawRevoke = (server, c, params, opts = {}) => server.form('/revoke', params, { headers: { authorization: basic(c.client_id, c.client_secret), ...(opts.headers || {}) }, ...opts });
+const rawRevoke = (server, c, params, opts = {}) => server.form('/revoke', params, { ...opts, headers: { authorization: basic(c.client_id, c.client_secret), ...(opts.headers || {}) } });
 
 async function refreshFails(as, c, rt) {
   await assert.rejects(refresh(as, c, rt), (e) => e.error === 'invalid_grant');
@@ -141,6 +141,24 @@ describe('revocation, default configuration', () => {
     }
   });
 
+  test('the expired access token of a user grant → 200 and the grant\'s refresh token stays valid', async () => {
+    const x = await setup({ accessTokenLifetime: 1 });
+    try {
+      const c = await x.mk();
+      const xrs = await x.mk({ grant_types: ['client_credentials'], redirect_uris: [] });
+      const t = await userTokens(x.as, c);
+      await new Promise((r) => setTimeout(r, 2100));
+      assert.equal(await active(x.as, xrs, t.access_token), false, 'expired');
+      const r = await rawRevoke(x.server, c, { token: t.access_token, token_type_hint: 'access_token' });
+      assert.equal(r.status, 200);
+      assert.equal(await active(x.as, xrs, t.refresh_token), true, 'the grant is not touched');
+      const t2 = await refresh(x.as, c, t.refresh_token);
+      assert.ok(t2.access_token, 'the refresh still works');
+    } finally {
+      await x.server.cleanup();
+    }
+  });
+
   test('success is 200 with an empty body, Cache-Control: no-store and Pragma: no-cache', async () => {
     const t = await clientCredentials(as, a, 'read');
     const r = await rawRevoke(server, a, { token: t.access_token, token_type_hint: 'access_token' });
@@ -148,6 +166,7 @@ describe('revocation, default configuration', () => {
     assert.equal(r.text, '');
     assert.equal(r.headers.get('cache-control'), 'no-store');
     assert.equal(r.headers.get('pragma'), 'no-cache');
+    assert.equal(await active(as, rs, t.access_token), false);
   });
 
   test('a token of another client → 400 invalid_request and it stays alive', async () => {
@@ -188,6 +207,12 @@ describe('revocation, default configuration', () => {
     r = await rawRevoke(server, a, { token: 'nothing', token_type_hint: 'all' });
     assert.equal(r.status, 200);
     assert.equal(await active(as, rs, t.access_token), true);
+    // token_type_hint=all is then an unknown hint: ignored, the presented token is revoked as usual
+    const other = await clientCredentials(as, a, 'read');
+    r = await rawRevoke(server, a, { token: other.access_token, token_type_hint: 'all' });
+    assert.equal(r.status, 200);
+    assert.equal(await active(as, rs, other.access_token), false);
+    assert.equal(await active(as, rs, t.access_token), true, 'only the presented token');
   });
 
   test('public client: client_id identifies it and it revokes its own grant', async () => {
@@ -213,6 +238,9 @@ describe('revocation, default configuration', () => {
     assert.equal(r.status, 401);
     r = await server.form('/revoke', { token: t.access_token, client_id: 'unknown' });
     assert.equal(r.status, 401);
+    r = await server.form('/revoke', { token: t.access_token }); // no credentials at all
+    assert.equal(r.status, 401);
+    assert.equal(r.json.error, 'invalid_client');
     assert.equal(await active(as, rs, t.access_token), true);
   });
 
@@ -233,7 +261,7 @@ describe('revocation, default configuration', () => {
     assert.equal(x.json.error, 'invalid_request');
     x = await rawRevoke(server, a, `token=${t.access_token}&token_type_hint=a&token_type_hint=b`);
     assert.equal(x.status, 400);
-    for (const body of ['', 'token=', 'token=%20%20', 'token_type_hint=access_token']) {
+    for (const body of ['', 'token=', 'token=%20%20', 'token=+', 'token=%09', 'token=%0A', 'token=%0D%0A', 'token=%20%09%20', 'token_type_hint=access_token']) {
       x = await rawRevoke(server, a, body);
       assert.equal(x.status, 400, body);
       assert.equal(x.json.error, 'invalid_request');
@@ -281,6 +309,28 @@ describe('revocation, default configuration', () => {
     assert.equal(JSON.stringify(ev).indexOf(t.access_token), -1);
   });
 
+  test('requests the HTTP layer refuses (413 body, 431 head) leave an audit record too', async () => {
+    const latest = async () => (await server.admin('GET', '/audit?event=revoke&limit=1')).json.events[0];
+    const waitFor = async (outcome) => {
+      let e = await latest();
+      for (let i = 0; i < 60 && e?.outcome !== outcome; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        e = await latest();
+      }
+      return e;
+    };
+    const big = await rawRevoke(server, a, 'token=' + 'a'.repeat(100 * 1024));
+    assert.equal(big.status, 413);
+    let e = await waitFor('request_too_large');
+    assert.equal(e?.outcome, 'request_too_large');
+    assert.equal(e.client_id, '', 'not authenticated: no client');
+    const head = await rawRevoke(server, a, { token: 'x' }, { headers: { 'x-pad': 'p'.repeat(14000) } });
+    assert.equal(head.status, 431);
+    assert.equal(head.json.error, 'invalid_request');
+    e = await waitFor('request_headers_too_large');
+    assert.equal(e?.outcome, 'request_headers_too_large');
+  });
+
   test('CORS: preflight and POST from a registered origin; other origins get no CORS headers', async () => {
     const origin = 'https://spa.example';
     const spa = await mk({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], authorized_origins: [origin] });
@@ -290,11 +340,38 @@ describe('revocation, default configuration', () => {
     assert.match(r.headers.get('access-control-allow-methods'), /POST/);
     r = await fetch(server.url + '/revoke', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
     assert.equal(r.headers.get('access-control-allow-origin'), null);
-    const ok = await server.form('/revoke', { token: 'whatever', client_id: spa.client_id }, { headers: { origin } });
+    const t = await userTokens(as, spa, 'openid');
+    const ok = await server.form('/revoke', { token: t.access_token, client_id: spa.client_id }, { headers: { origin } });
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get('access-control-allow-origin'), origin);
-    const bad = await server.form('/revoke', { token: 'whatever', client_id: spa.client_id }, { headers: { origin: 'https://evil.example' } });
+    assert.equal(await active(as, rs, t.access_token), false, 'the cross-origin POST revoked it');
+    const t2 = await userTokens(as, spa, 'openid');
+    const bad = await server.form('/revoke', { token: t2.access_token, client_id: spa.client_id }, { headers: { origin: 'https://evil.example' } });
     assert.equal(bad.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('CORS: an origin in corsAllowedOrigins works for every client, also on an error the HTTP layer answers', async () => {
+    const listed = 'https://listed.example';
+    const x = await setup({ corsAllowedOrigins: [listed] });
+    try {
+      const c = await x.mk(); // no authorized_origins of its own
+      const xrs = await x.mk({ grant_types: ['client_credentials'], redirect_uris: [] });
+      let r = await fetch(x.server.url + '/revoke', { method: 'OPTIONS', headers: { origin: listed, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      assert.equal(r.status, 204);
+      assert.equal(r.headers.get('access-control-allow-origin'), listed);
+      const t = await clientCredentials(x.as, c, 'read');
+      const ok = await rawRevoke(x.server, c, { token: t.access_token }, { headers: { origin: listed } });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers.get('access-control-allow-origin'), listed);
+      assert.equal(await active(x.as, xrs, t.access_token), false);
+      const big = await rawRevoke(x.server, c, 'token=' + 'a'.repeat(100 * 1024), { headers: { origin: listed } });
+      assert.equal(big.status, 413);
+      assert.equal(big.headers.get('access-control-allow-origin'), listed, 'a browser can read the 413');
+      const other = await rawRevoke(x.server, c, { token: 'x' }, { headers: { origin: 'https://other.example' } });
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await x.server.cleanup();
+    }
   });
 
   test('discovery publishes revocation_endpoint and its auth methods', async () => {
@@ -344,6 +421,13 @@ describe('revocation, default configuration', () => {
     assert.equal(r.json.error, 'temporarily_unavailable');
     assert.ok(Number(r.headers.get('retry-after')) >= 1);
     assert.equal(await active(as, rs, t.access_token), true, 'a 503 means the token still exists');
+    // its audit record: stored once the disk takes it, or logged in full when the store could
+    // not take it either (the limit may still have been on when it was written) — exactly one
+    const stored = async () => (await server.admin('GET', `/audit?event=revoke&client_id=${a.client_id}&limit=50`)).json.events.filter((e) => e.outcome === 'store_unavailable');
+    const logged = () => server.stderr.split('\n').filter((l) => l.includes('"audit_unstored"') && l.includes('store_unavailable') && l.includes(a.client_id));
+    for (let i = 0; i < 60 && (await stored()).length + logged().length === 0; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.equal((await stored()).length + logged().length, 1, 'one record of the 503');
+    for (const l of logged()) assert.equal(l.indexOf(t.access_token), -1, 'never the token');
     r = await rawRevoke(server, a, { token: t.access_token });
     assert.equal(r.status, 200, 'writable again: the retry succeeds');
     assert.equal(await active(as, rs, t.access_token), false);
@@ -399,6 +483,25 @@ describe('revocation with allowAllValueForRevokeEndpoint, allowRevokeForOtherCli
   test('discovery carries the mTLS alias of the revocation endpoint', async () => {
     const d = await (await fetch(server.url + '/.well-known/openid-configuration')).json();
     assert.equal(d.mtls_endpoint_aliases.revocation_endpoint, 'https://mtls.example/revoke');
+  });
+
+  test('REVOKE_TOKEN off drops the mTLS alias from both discovery documents; on again restores it', async () => {
+    let p = await server.admin('PATCH', '/config', { featureFlags: ['INTROSPECTION', 'USERINFO'] });
+    assert.equal(p.status, 200, p.text);
+    try {
+      for (const w of ['openid-configuration', 'oauth-authorization-server']) {
+        const d = await (await fetch(`${server.url}/.well-known/${w}`)).json();
+        assert.equal(d.revocation_endpoint, undefined, w);
+        assert.equal(d.mtls_endpoint_aliases?.revocation_endpoint, undefined, w);
+      }
+    } finally {
+      p = await server.admin('PATCH', '/config', { featureFlags: [] });
+      assert.equal(p.status, 200);
+    }
+    for (const w of ['openid-configuration', 'oauth-authorization-server']) {
+      const d = await (await fetch(`${server.url}/.well-known/${w}`)).json();
+      assert.equal(d.mtls_endpoint_aliases.revocation_endpoint, 'https://mtls.example/revoke', w);
+    }
   });
 });
 

@@ -211,6 +211,9 @@ struct job {
                         * outputs first): runs of such jobs share one savepoint */
     rs_store_done_fn *done_cb; /* detached jobs: told the result after the commit */
     void *done_arg;
+    /* detached jobs without done_cb: told only of a failure, with arg (its write needs no fsync
+     * of its own, unlike done_cb's) */
+    void (*fail_cb)(void *arg, enum rs_err result);
     pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
     struct job *next;
 };
@@ -699,6 +702,8 @@ static void *syncer_main(void *arg)
             struct job *next = detached->next;
             if (detached->done_cb)
                 detached->done_cb(detached->done_arg, detached->result);
+            else if (detached->result && detached->fail_cb)
+                detached->fail_cb(detached->arg, detached->result);
             else if (detached->result)
                 RS_LOG_WARN("async_write_failed", "reason", rs_strerror(detached->result), NULL);
             if (!detached->arg_inline)
@@ -2443,6 +2448,16 @@ static enum rs_err job_audit_async(struct conn *w, void *arg, bool *keep)
     return e;
 }
 
+/* An audit record the store could not keep (it is failing: disk full, database unwritable) goes
+ * to the log in full instead, so that no request's record is lost without a trace. The detail
+ * never holds a token (job_revoke, revoke.c). */
+static void audit_async_failed(void *arg, enum rs_err result)
+{
+    struct audit_async *a = arg;
+    RS_LOG_ERROR("audit_unstored", "event", a->event, "client_id", a->client_id, "outcome",
+                 a->outcome, "detail", a->detail, "reason", rs_strerror(result), NULL);
+}
+
 void rs_store_audit_put_async(struct rs_store *s, const char *event, const char *client_id,
                               const char *outcome, const char *detail_json)
 {
@@ -2453,7 +2468,8 @@ void rs_store_audit_put_async(struct rs_store *s, const char *event, const char 
     if (!a || !j) {
         free(a);
         free(j);
-        RS_LOG_ERROR("audit_dropped", "event", event, "reason", "out of memory", NULL);
+        RS_LOG_ERROR("audit_unstored", "event", event, "client_id", client_id ? client_id : "",
+                     "outcome", outcome, "detail", d, "reason", "out of memory", NULL);
         return;
     }
     rs_strlcpy(a->event, event, sizeof a->event);
@@ -2462,6 +2478,7 @@ void rs_store_audit_put_async(struct rs_store *s, const char *event, const char 
     memcpy(a->detail, d, dl + 1);
     j->fn = job_audit_async;
     j->arg = a;
+    j->fail_cb = audit_async_failed;
     j->single = true;
     j->inserts_only = true;
     submit(s, j);
