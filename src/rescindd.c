@@ -103,6 +103,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "rescindd: cannot listen on %s\n", cfg->listen);
         goto out_app;
     }
+    if (cfg->listen_port == 0) {
+        /* the kernel chose the port: the issuer and endpoint URLs derived from the listener must
+         * name it (discovery, iss, registration_client_uri), so the snapshot is built again */
+        rs_config_set_bound_port(rs_http_port(http));
+        struct rs_config *fresh = NULL;
+        if (rs_config_rebuild(NULL, &fresh, err, sizeof err) == RS_OK)
+            rs_config_install(fresh);
+        if (rs_settings_load(app.store, err, sizeof err))
+            RS_LOG_ERROR("config_invalid", "reason", err, NULL);
+        rs_config_release(cfg);
+        cfg = rs_config_acquire();
+    }
     char port[8];
     snprintf(port, sizeof port, "%d", rs_http_port(http));
     RS_LOG_INFO("listening", "listen", cfg->listen, "port", port, "issuer", cfg->issuer, "db",

@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -132,6 +133,14 @@ enum rs_err rs_config_hide_secrets(json_t *obj, bool *changed)
     return RS_OK;
 }
 
+/* The port the listener got when the configuration asked for port 0 (rs_config_set_bound_port) */
+static atomic_int bound_port;
+
+void rs_config_set_bound_port(int port)
+{
+    atomic_store(&bound_port, port);
+}
+
 static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
 {
     /* the initial access token is kept as its digest in every snapshot, whatever form the file
@@ -168,11 +177,15 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
         return RS_ERR_NOMEM;
     if (!*c->issuer) {
         free(c->issuer);
-        size_t n = strlen(c->listen) + 8;
+        size_t n = strlen(c->listen) + 16;
         c->issuer = malloc(n);
         if (!c->issuer)
             return RS_ERR_NOMEM;
-        snprintf(c->issuer, n, "http://%s", c->listen);
+        int bound = atomic_load(&bound_port);
+        if (c->listen_port == 0 && bound > 0) /* the port the kernel chose, not ":0" */
+            snprintf(c->issuer, n, "http://%.*s:%d", (int)(colon - c->listen), c->listen, bound);
+        else
+            snprintf(c->issuer, n, "http://%s", c->listen);
     }
     char *ip = url_path(c->issuer);
     if (!ip) {

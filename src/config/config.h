@@ -103,6 +103,9 @@ enum rs_err rs_config_hide_secrets(json_t *obj, bool *changed);
 /* The raw properties as a JSON object (new reference). */
 json_t *rs_config_to_json(const struct rs_config *cfg);
 
+/* The port the listener was given when `listen` asks for port 0: the default issuer and endpoint
+ * URLs of every later build name it instead of port 0. */
+void rs_config_set_bound_port(int port);
 /* Swaps in a new snapshot (takes the caller's reference). */
 void rs_config_install(struct rs_config *cfg);
 /* A reference to the current snapshot; drop it with rs_config_release. */

@@ -12,7 +12,7 @@ static const char *names[RS_METRICS_MAX_ROUTES];
 static atomic_uint_fast64_t req_count[RS_METRICS_MAX_ROUTES][NCODES + 1];
 static atomic_uint_fast64_t lat_bucket[NBUCKETS + 1];
 static atomic_uint_fast64_t lat_sum_us, lat_count;
-static atomic_uint_fast64_t issued, revoked;
+static atomic_uint_fast64_t issued;
 
 void rs_metrics_route_name(unsigned route, const char *name)
 {
@@ -43,11 +43,6 @@ void rs_metrics_observe(unsigned route, int status, uint64_t latency_us)
 void rs_metrics_tokens_issued(unsigned n)
 {
     atomic_fetch_add_explicit(&issued, n, memory_order_relaxed);
-}
-
-void rs_metrics_tokens_revoked(unsigned n)
-{
-    atomic_fetch_add_explicit(&revoked, n, memory_order_relaxed);
 }
 
 enum rs_err rs_metrics_render(struct rs_buf *o)
@@ -84,14 +79,10 @@ enum rs_err rs_metrics_render(struct rs_buf *o)
                           "rescind_http_request_duration_seconds_count %llu\n"
                           "# HELP rescind_tokens_issued_total Tokens issued.\n"
                           "# TYPE rescind_tokens_issued_total counter\n"
-                          "rescind_tokens_issued_total %llu\n"
-                          "# HELP rescind_tokens_revoked_total Tokens revoked.\n"
-                          "# TYPE rescind_tokens_revoked_total counter\n"
-                          "rescind_tokens_revoked_total %llu\n",
+                          "rescind_tokens_issued_total %llu\n",
                           (unsigned long long)atomic_load(&lat_count),
                           (double)atomic_load(&lat_sum_us) / 1e6,
                           (unsigned long long)atomic_load(&lat_count),
-                          (unsigned long long)atomic_load(&issued),
-                          (unsigned long long)atomic_load(&revoked));
+                          (unsigned long long)atomic_load(&issued));
     return e;
 }

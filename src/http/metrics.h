@@ -11,7 +11,6 @@
 void rs_metrics_route_name(unsigned route, const char *name);
 void rs_metrics_observe(unsigned route, int status, uint64_t latency_us);
 void rs_metrics_tokens_issued(unsigned n);
-void rs_metrics_tokens_revoked(unsigned n);
 /* Appends the exposition; extra lines (store stats) are added by the caller. */
 enum rs_err rs_metrics_render(struct rs_buf *out);
 

@@ -43,10 +43,16 @@ enum rs_err rs_metrics_handle(struct rs_ctx *ctx, const struct rs_req *req, stru
                           "rescind_store_writes_total %llu\n"
                           "# HELP rescind_store_commit_failures_total Failed commits.\n"
                           "# TYPE rescind_store_commit_failures_total counter\n"
-                          "rescind_store_commit_failures_total %llu\n",
+                          "rescind_store_commit_failures_total %llu\n"
+                          "# HELP rescind_tokens_revoked_total Tokens revoked (committed), by any "
+                          "path: revocation endpoint, refresh or code reuse, client or user "
+                          "deletion, administration.\n"
+                          "# TYPE rescind_tokens_revoked_total counter\n"
+                          "rescind_tokens_revoked_total %llu\n",
                           (unsigned long long)st.commits, (double)st.commit_us_total / 1e6,
                           (unsigned long long)st.batched_jobs,
-                          (unsigned long long)st.commit_failures);
+                          (unsigned long long)st.commit_failures,
+                          (unsigned long long)st.tokens_revoked);
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4";
     return e;

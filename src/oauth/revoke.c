@@ -14,7 +14,6 @@
 #include "oauth/hooks.h"
 #include "base/buf.h"
 #include "base/clock.h"
-#include "http/metrics.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,8 +155,6 @@ static void rv_finish(void *arg, struct rs_resp *resp)
         rs_oauth_error_from(resp, a->ctx.cfg, a->result);
         audit_async(&a->ctx, a->client_id, "store_unavailable", NULL, a->r.presented);
     } else {
-        if (a->out.tokens)
-            rs_metrics_tokens_revoked((unsigned)a->out.tokens);
         ok_empty(resp);
     }
     free(a->keys);
@@ -306,8 +303,6 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         audit_async(ctx, client.client_id, "store_unavailable", hint, presented);
         e = rs_oauth_error_from(resp, cfg, e);
     } else {
-        if (res.tokens)
-            rs_metrics_tokens_revoked((unsigned)res.tokens);
         e = ok_empty(resp);
     }
 out:

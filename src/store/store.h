@@ -213,6 +213,7 @@ uint64_t rs_store_token_generation(struct rs_store *s);
 /* --- statistics for /metrics --- */
 struct rs_store_stats {
     uint64_t commits, commit_us_total, batched_jobs, commit_failures;
+    uint64_t tokens_revoked; /* tokens whose revocation was committed, by any path */
 };
 void rs_store_stats(struct rs_store *s, struct rs_store_stats *out);
 

@@ -197,6 +197,76 @@ test('unknown path → 404 JSON, health and metrics answer', async () => {
   assert.match(m, /rescind_http_request_duration_seconds_bucket\{le="\+Inf"\} \d+/);
   assert.match(m, /rescind_tokens_issued_total [1-9]/);
   assert.match(m, /rescind_store_commits_total [1-9]/);
+  assert.match(m, /rescind_store_commit_seconds_total \d/);
+});
+
+// Prometheus rejects a scrape with two samples of the same series; every sample line is checked.
+function samples(text) {
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    const key = line.slice(0, i);
+    assert.ok(!out.has(key), `duplicate series ${key}`);
+    out.set(key, Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+test('metrics: one sample per series; tokens revoked counts every path, not only /revoke', async () => {
+  // both discovery documents are served, and counted under their own names
+  await fetch(server.url + '/.well-known/openid-configuration');
+  await fetch(server.url + '/.well-known/oauth-authorization-server');
+  let m = samples(await (await fetch(server.url + '/metrics')).text());
+  assert.ok(m.get('rescind_http_requests_total{endpoint="openid_configuration",status="200"}') >= 1);
+  assert.ok(m.get('rescind_http_requests_total{endpoint="oauth_authorization_server",status="200"}') >= 1);
+  const before = m.get('rescind_tokens_revoked_total');
+  assert.ok(Number.isFinite(before));
+  // two tokens of a client, then the client is deleted through the admin API: both revoked
+  const doomed = await server.createClient({ grant_types: ['client_credentials'] });
+  const das = as;
+  await clientCredentials(das, doomed);
+  await clientCredentials(das, doomed);
+  const del = await server.admin('DELETE', `/clients/${doomed.client_id}`);
+  assert.ok(del.status === 200 || del.status === 204, del.text);
+  m = samples(await (await fetch(server.url + '/metrics')).text());
+  assert.equal(m.get('rescind_tokens_revoked_total'), before + 2);
+  // and one through /revoke
+  const t = await clientCredentials(as, cc, 'read');
+  const r = await server.form('/revoke', { token: t.access_token }, { headers: { authorization: basic(cc.client_id, cc.client_secret) } });
+  assert.equal(r.status, 200);
+  m = samples(await (await fetch(server.url + '/metrics')).text());
+  assert.equal(m.get('rescind_tokens_revoked_total'), before + 3);
+});
+
+test('--listen with port 0: the issuer and every endpoint URL name the port the kernel chose', async () => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('./lib/server.mjs');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'rescind-port0-'));
+  const p = spawn(BIN, ['--listen', '127.0.0.1:0', '--db', join(dir, 'r.db')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (d) => (err += d));
+  try {
+    let port;
+    for (let i = 0; i < 300 && !port; i++) {
+      port = (err.match(/"event":"listening".*?"port":"(\d+)"/) || [])[1];
+      if (!port) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(port && port !== '0', err);
+    const base = `http://127.0.0.1:${port}`;
+    for (const w of ['openid-configuration', 'oauth-authorization-server']) {
+      const d = await (await fetch(`${base}/.well-known/${w}`)).json();
+      assert.equal(d.issuer, base, w);
+      assert.equal(d.token_endpoint, `${base}/token`, w);
+      assert.equal(d.revocation_endpoint, `${base}/revoke`, w);
+    }
+  } finally {
+    p.kill('SIGTERM');
+    await new Promise((r) => p.on('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('logs are one JSON object per line with request ids', async () => {

@@ -193,6 +193,9 @@ struct conn {
     struct rs_store *owner;
     uint64_t owner_id; /* the store's unique id: a new store at a recycled address is not ours */
     struct conn *next; /* all reader connections, for close */
+    /* writer only: tokens revoked by the open transaction's kept jobs (every revoking statement
+     * adds its changes; a job that is undone takes its share back), counted at the commit */
+    uint64_t revoked;
 };
 
 struct job;
@@ -247,6 +250,7 @@ struct rs_store {
     pthread_mutex_t readers_lock;
     struct conn *readers;
     atomic_uint_fast64_t commits, commit_us, batched, failures;
+    atomic_uint_fast64_t tokens_revoked; /* by committed transactions (rescind_tokens_revoked_total) */
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
     atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
     atomic_int_fast64_t next_status_idx; /* next unallocated status list index */
@@ -429,6 +433,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 static bool run_job_alone(struct conn *w, struct job *j)
 {
     bool keep = false, undone = true;
+    uint64_t revoked = w->revoked;
     if (!j->single && savepoint(w, SP_BEGIN)) {
         j->result = RS_ERR_STORE;
         j->kept = false;
@@ -440,6 +445,8 @@ static bool run_job_alone(struct conn *w, struct job *j)
             undone = savepoint(w, SP_ROLLBACK) == RS_OK;
         savepoint(w, SP_RELEASE);
     }
+    if (!keep) /* a failed single statement undid itself; a failed job's savepoint was undone */
+        w->revoked = revoked;
     j->kept = keep;
     return !undone || sqlite3_get_autocommit(w->db);
 }
@@ -476,6 +483,7 @@ static void *writer_main(void *arg)
         uint64_t t0 = rs_clock_mono_us();
         size_t n = 0;
         bool began = exec(s->writer.db, "BEGIN IMMEDIATE") == RS_OK;
+        s->writer.revoked = 0;
         /* SQLite may roll the whole transaction back by itself (disk full, I/O error, out of
          * memory); statements after that would each commit on their own. From then on no job
          * runs and the batch fails as a whole. */
@@ -501,6 +509,7 @@ static void *writer_main(void *arg)
             struct job *end = j->next;
             while (end && end->rerunnable)
                 end = end->next;
+            uint64_t revoked = s->writer.revoked;
             bool failed = savepoint(&s->writer, SP_BEGIN) != RS_OK;
             if (!failed) {
                 for (struct job *k = j; k != end && !failed; k = k->next) {
@@ -514,6 +523,8 @@ static void *writer_main(void *arg)
                 if (failed && savepoint(&s->writer, SP_ROLLBACK) != RS_OK)
                     lost = true;
                 savepoint(&s->writer, SP_RELEASE);
+                if (failed) /* the run is undone; its jobs run again one by one below */
+                    s->writer.revoked = revoked;
             }
             lost = lost || sqlite3_get_autocommit(s->writer.db);
             for (; j != end; j = j->next, n++) {
@@ -537,6 +548,8 @@ static void *writer_main(void *arg)
              * now (bumped after, or a reader could cache the old row under the new value) */
             if (ok && changes_tokens)
                 atomic_fetch_add_explicit(&s->token_gen, 1, memory_order_release);
+            if (ok)
+                atomic_fetch_add(&s->tokens_revoked, s->writer.revoked);
             if (!ok) {
                 if (!sqlite3_get_autocommit(s->writer.db))
                     sqlite3_exec(s->writer.db, "ROLLBACK", NULL, NULL, NULL);
@@ -1011,6 +1024,7 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)
     out->commit_us_total = atomic_load(&s->commit_us);
     out->batched_jobs = atomic_load(&s->batched);
     out->commit_failures = atomic_load(&s->failures);
+    out->tokens_revoked = atomic_load(&s->tokens_revoked);
 }
 
 /* ---------- row mapping ---------- */
@@ -1203,6 +1217,8 @@ static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *co
         bind_key_range(c, 1, 2, &r);
         BIND_TEXT(c, 3, grant_id);
         enum rs_err e = step_done(w, c);
+        if (!e)
+            w->revoked += (uint64_t)sqlite3_changes(w->db);
         if (!e && count)
             *count += (size_t)sqlite3_changes(w->db);
         return e;
@@ -1217,6 +1233,8 @@ static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *co
         return e;
     BIND_TEXT(t, 1, grant_id);
     e = step_done(w, t);
+    if (!e)
+        w->revoked += (uint64_t)sqlite3_changes(w->db);
     if (!e && count)
         *count += (size_t)sqlite3_changes(w->db);
     return e;
@@ -1287,6 +1305,8 @@ static enum rs_err revoke_client_cc(struct conn *w, const char *client_id, size_
         e = RS_ERR_STORE;
     }
     done(st);
+    if (!e)
+        w->revoked += n;
     if (!e && grants)
         *grants += n;
     if (!e && tokens)
@@ -2259,8 +2279,10 @@ static enum rs_err revoke_cc_token(struct conn *w, const unsigned char key[RS_TO
         return RS_ERR_STORE;
     BIND_KEY(st, 1, key);
     enum rs_err e = step_done(w, st);
-    if (!e)
+    if (!e) {
         *count += (size_t)sqlite3_changes(w->db);
+        w->revoked += (uint64_t)sqlite3_changes(w->db);
+    }
     return e;
 }
 

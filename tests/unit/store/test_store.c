@@ -787,9 +787,18 @@ static void assert_all_revoked(struct rs_store *s, const char *const *names, siz
     }
 }
 
+/* tokens revoked by committed transactions so far (rescind_tokens_revoked_total) */
+static uint64_t revoked_total(struct rs_store *s)
+{
+    struct rs_store_stats st;
+    rs_store_stats(s, &st);
+    return st.tokens_revoked;
+}
+
 static void test_revoke_batch_failure(void **state)
 {
     struct fixture *f = *state;
+    uint64_t base = revoked_total(f->s);
     const char *names[] = {"bt0", "bt1", "bt2", "bt3", "bt4", "bt5", "bt6", "bt7", "bt8", "bt9",
                            "bt10", "bt11"};
     enum rs_err res[8];
@@ -801,6 +810,7 @@ static void test_revoke_batch_failure(void **state)
     revoke_batch(f->s, names, 3, res, toks);
     assert_all_revoked(f->s, names, 3, res, toks);
     assert_int_equal(revoke_audits(f->s).revoked, 3);
+    assert_int_equal(revoked_total(f->s) - base, 3);
 
     /* the first fails twice (in the shared run and again on its own): only it stays live */
     rs_store_fail_revocations(f->s, 0, 2);
@@ -809,6 +819,7 @@ static void test_revoke_batch_failure(void **state)
     assert_int_equal(state_of(f->s, "bt3"), RS_TS_ACTIVE);
     assert_all_revoked(f->s, names + 4, 3, res + 1, toks + 1);
     assert_int_equal(revoke_audits(f->s).revoked, 6);
+    assert_int_equal(revoked_total(f->s) - base, 6); /* the undone run counts once, by re-run */
 
     /* the second fails once, after the first revoked: the first's revocation and audit record
      * are undone, and on the re-run each of the three revokes its token once */
@@ -816,12 +827,14 @@ static void test_revoke_batch_failure(void **state)
     const char *mid[] = {"bt3", "bt7", "bt8"};
     revoke_batch(f->s, mid, 3, res, toks);
     assert_all_revoked(f->s, mid, 3, res, toks);
+    assert_int_equal(revoked_total(f->s) - base, 9);
 
     /* the last fails once, after both others revoked */
     rs_store_fail_revocations(f->s, 2, 1);
     revoke_batch(f->s, names + 9, 3, res, toks);
     assert_all_revoked(f->s, names + 9, 3, res, toks);
 
+    assert_int_equal(revoked_total(f->s) - base, 12);
     struct revoke_audits c = revoke_audits(f->s);
     assert_int_equal(c.revoked, 12);
     assert_int_equal(c.all, 12); /* no record of an undone run, nothing else */
