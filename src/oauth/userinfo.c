@@ -1,5 +1,6 @@
 /* userinfo.c - OpenID Connect UserInfo (Core §5.3) with Bearer tokens (RFC 6750).
- * The token comes from the Authorization header or, for POST, the access_token form field.
+ * The token comes from the Authorization header or, for POST, the access_token form field; both
+ * at once is a 400 invalid_request.
  * Invalid, expired or revoked → 401 with WWW-Authenticate: Bearer error="invalid_token"; no token
  * at all → 401 with the bare challenge and no body (RFC 6750 §3.1). */
 #include "oauth/endpoints.h"
@@ -36,6 +37,19 @@ enum rs_err rs_userinfo_handle(struct rs_ctx *ctx, const struct rs_req *req, str
         token = authz + 7;
         while (*token == ' ')
             token++;
+        /* RFC 6750 §2: a client must not use more than one method to send the token; one in the
+         * header and another in the form body is an invalid_request (400, §3.1) */
+        if (strcmp(req->method, "POST") == 0 && req->body_len &&
+            rs_req_content_type_is(req, "application/x-www-form-urlencoded")) {
+            e = rs_oauth_read_form(ctx, req, resp, &form);
+            if (e)
+                goto out;
+            if (rs_form_get(&form, "access_token")) {
+                e = bearer_error(ctx, resp, RS_OAUTH_INVALID_REQUEST,
+                                 "the access token was sent in more than one way");
+                goto out;
+            }
+        }
     } else if (strcmp(req->method, "POST") == 0 && req->body_len) {
         e = rs_oauth_read_form(ctx, req, resp, &form);
         if (e)

@@ -182,6 +182,11 @@ test('userinfo: missing or invalid token → 401 with WWW-Authenticate Bearer', 
   issued.push(t.access_token);
   r = await fetch(as.userinfo_endpoint, { headers: { authorization: `Bearer ${t.access_token}` } });
   assert.equal(r.status, 403);
+  // RFC 6750 §2: the token in the header and in the body at once → 400 invalid_request
+  r = await fetch(as.userinfo_endpoint, { method: 'POST', headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `access_token=${t.access_token}` });
+  assert.equal(r.status, 400);
+  assert.match(r.headers.get('www-authenticate'), /error="invalid_request"/);
+  assert.equal((await r.json()).error, 'invalid_request');
 });
 
 test('unknown path → 404 JSON, health and metrics answer', async () => {
