@@ -106,7 +106,9 @@ static enum rs_err redirect_with(struct rs_resp *resp, const char *base,
 static enum rs_err redirect_error(struct rs_ctx *ctx, const struct authz *a, const char *err,
                                   struct rs_resp *resp)
 {
-    const char *pairs[] = {"error", err, "error_description", a->why, "state", param(a, "state"),
+    char why[sizeof a->why];
+    rs_oauth_description_clean(a->why, why, sizeof why); /* RFC 6749 §4.1.2.1 character set */
+    const char *pairs[] = {"error", err, "error_description", why, "state", param(a, "state"),
                            "iss", ctx->cfg->issuer};
     enum rs_err e = redirect_with(resp, a->redirect, pairs, sizeof pairs / sizeof pairs[0]);
     resp->error = err;

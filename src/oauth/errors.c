@@ -34,6 +34,16 @@ int rs_oauth_err_status(enum rs_oauth_err e)
     return table[e].status;
 }
 
+void rs_oauth_description_clean(const char *in, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; in[n] && n + 1 < size; n++) {
+        unsigned char c = (unsigned char)in[n];
+        out[n] = c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' ? (char)c : '?';
+    }
+    out[n] = '\0';
+}
+
 enum rs_err rs_oauth_error(struct rs_resp *r, const struct rs_config *cfg, enum rs_oauth_err e,
                            const char *description, const char *reason)
 {
@@ -41,8 +51,11 @@ enum rs_err rs_oauth_error(struct rs_resp *r, const struct rs_config *cfg, enum 
     if (!o)
         return RS_ERR_NOMEM;
     json_object_set_new(o, "error", json_string(table[e].name));
-    if (description)
-        json_object_set_new(o, "error_description", json_string(description));
+    if (description) {
+        char clean[512];
+        rs_oauth_description_clean(description, clean, sizeof clean);
+        json_object_set_new(o, "error_description", json_string(clean));
+    }
     if (reason && cfg && cfg->error_reason_enabled)
         json_object_set_new(o, "reason", json_string(reason));
     enum rs_err err = rs_resp_json(r, table[e].status, o);

@@ -28,7 +28,12 @@ enum rs_oauth_err {
 
 const char *rs_oauth_err_name(enum rs_oauth_err e);
 int rs_oauth_err_status(enum rs_oauth_err e);
-/* Renders the error into r. reason may be NULL. Adds Retry-After to 503. */
+/* Copies an error_description into out (size > 0), truncated, each character outside RFC 6749
+ * §5.2's set (%x20-21 / %x23-5B / %x5D-7E: printable ASCII without '"' and '\') replaced by
+ * '?'. Descriptions may echo request input (a repeated parameter's name). */
+void rs_oauth_description_clean(const char *in, char *out, size_t size);
+/* Renders the error into r (error_description cleaned as above). reason may be NULL. Adds
+ * Retry-After to 503. */
 enum rs_err rs_oauth_error(struct rs_resp *r, const struct rs_config *cfg, enum rs_oauth_err e,
                            const char *description, const char *reason);
 /* Maps a failed rs_err from lower layers to 503 temporarily_unavailable (store) or 500. */

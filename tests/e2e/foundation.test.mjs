@@ -118,6 +118,11 @@ test('malformed token requests → 400 with RFC 6749 §5.2 JSON', async () => {
   assert.equal(r.status, 400);
   assert.equal(r.json.error, 'invalid_request');
   assert.ok(r.json.error_description);
+  // the repeated name is echoed within §5.2's character set: no '"', '\\', control or non-ASCII
+  r = await server.form('/token', 'grant_type=client_credentials&%22%5C%C3%A9%0A=1&%22%5C%C3%A9%0A=2', { headers: auth });
+  assert.equal(r.status, 400);
+  assert.match(r.json.error_description, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
+  assert.match(r.json.error_description, /parameter '\?{5}' is repeated/);
 
   r = await server.form('/token', JSON.stringify({ grant_type: 'client_credentials' }), { headers: auth, contentType: 'application/json' });
   assert.equal(r.status, 400);

@@ -10,6 +10,7 @@
 #include "base/b64url.h"
 #include "base/hash.h"
 #include "oauth/common.h"
+#include "oauth/errors.h"
 #include "oauth/pkce.h"
 #include "oauth/scope.h"
 #include <stdio.h>
@@ -219,10 +220,24 @@ static void test_list_subset(void **state)
     assert_true(rs_list_subset("  read  write ", "write read"));
 }
 
+/* RFC 6749 §5.2: error_description holds %x20-21 / %x23-5B / %x5D-7E only */
+static void test_error_description_charset(void **state)
+{
+    (void)state;
+    char out[64];
+    rs_oauth_description_clean("parameter '\"\\\xc3\xa9\n\t' is repeated", out, sizeof out);
+    assert_string_equal(out, "parameter '\?\?\?\?\?\?' is repeated");
+    rs_oauth_description_clean("plain ~!#[] text", out, sizeof out);
+    assert_string_equal(out, "plain ~!#[] text");
+    rs_oauth_description_clean("abcdef", out, 4); /* truncated, terminated */
+    assert_string_equal(out, "abc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pkce_rfc7636_vector),
+        cmocka_unit_test(test_error_description_charset),
         cmocka_unit_test(test_pkce_verifier_length),
         cmocka_unit_test(test_pkce_verifier_charset),
         cmocka_unit_test(test_pkce_challenge_valid),
