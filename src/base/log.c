@@ -181,6 +181,21 @@ static void put_esc(struct line *l, const char *s)
     }
 }
 
+#define REQUEST_ID_MAX 32
+static _Thread_local char tl_request[REQUEST_ID_MAX + 1];
+
+void rs_log_set_request(const char *request_id)
+{
+    size_t n = request_id ? strnlen(request_id, REQUEST_ID_MAX) : 0;
+    memcpy(tl_request, request_id ? request_id : "", n);
+    tl_request[n] = '\0';
+}
+
+const char *rs_log_request(void)
+{
+    return tl_request;
+}
+
 void rs_log_write(enum rs_log_level lvl, const char *func, const char *event, ...)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
@@ -219,10 +234,12 @@ void rs_log_write(enum rs_log_level lvl, const char *func, const char *event, ..
     put(&l, "\"", 1);
     va_list ap;
     va_start(ap, event);
+    bool named_request = false;
     for (;;) {
         const char *k = va_arg(ap, const char *);
         if (!k)
             break;
+        named_request |= k[0] == 'r' && strcmp(k, "request_id") == 0;
         const char *v = va_arg(ap, const char *);
         if (!v)
             continue; /* absent optional field */
@@ -233,6 +250,11 @@ void rs_log_write(enum rs_log_level lvl, const char *func, const char *event, ..
         put(&l, "\"", 1);
     }
     va_end(ap);
+    if (!named_request && tl_request[0]) {
+        put(&l, ",\"request_id\":\"", 15);
+        put_esc(&l, tl_request);
+        put(&l, "\"", 1);
+    }
     l.b[l.n++] = '}';
     l.b[l.n++] = '\n';
     emit(l.b, l.n, lvl >= RS_LOG_WARN);

@@ -16,6 +16,12 @@ void rs_log_set_level(enum rs_log_level lvl);
 int rs_log_level_parse(const char *s);
 void rs_log_write(enum rs_log_level lvl, const char *func, const char *event, ...)
     __attribute__((sentinel));
+/* The request the calling thread works for: every line it logs from now on carries this
+ * request_id (unless the line names one itself), including lines logged deep below the endpoint
+ * (the store's writer sets the id of the request that queued each job). NULL or "" clears it. */
+void rs_log_set_request(const char *request_id);
+/* The calling thread's current request id, "" when none. */
+const char *rs_log_request(void);
 /* Returns once every line logged before the call has been written to stderr. */
 void rs_log_flush(void);
 

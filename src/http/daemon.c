@@ -332,14 +332,17 @@ static void *handler_main(void *arg)
         pthread_mutex_unlock(&h->qlock);
         if (!st)
             break; /* stopping and drained */
+        rs_log_set_request(st->req.request_id);
         h->fn(h->app, &st->req, &st->resp, &st->route);
         st->resp.defer = false;
         if (st->resp.async_start) {
             /* asynchronous on a handler thread too: the write completes it */
             st->async = true;
             st->resp.async_start(st->resp.async_arg, async_done, st);
+            rs_log_set_request(NULL);
             continue;
         }
+        rs_log_set_request(NULL);
         atomic_store(&st->ready, true);
         MHD_resume_connection(st->conn);
     }
@@ -394,6 +397,9 @@ static void state_free(struct conn_state *st)
     rs_pool_put(&state_pool, st);
 }
 
+static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *conn,
+                                     struct conn_state *st);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -425,11 +431,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* resumed: the handler thread or the asynchronous write is done */
         if (!atomic_load(&st->ready))
             return MHD_YES; /* spurious wake-up; MHD calls again after the resume */
+        rs_log_set_request(st->req.request_id);
         if (st->async)
             st->resp.async_finish(st->resp.async_arg, &st->resp);
-        return finish(conn, st);
+        enum MHD_Result ret = finish(conn, st);
+        rs_log_set_request(NULL);
+        return ret;
     }
     fill_req(st, conn, url, method);
+    /* every line logged for this request, down to the store's writer, carries its id */
+    rs_log_set_request(st->req.request_id);
+    enum MHD_Result ret = start_request(h, conn, st);
+    rs_log_set_request(NULL);
+    return ret;
+}
+
+/* The request is complete (head and body): answers it, or starts its asynchronous answer. */
+static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *conn,
+                                     struct conn_state *st)
+{
     st->route = RS_METRICS_MAX_ROUTES - 1;
     rs_resp_init(&st->resp);
     if (st->too_large || st->head_size > REQ_HEAD_MAX) {

@@ -294,6 +294,21 @@ test('code reuse: invalid_grant, and the tokens of the first redemption are revo
   await assert.rejects(redeem(conf, auth), isOAuthError('invalid_grant'));
   assert.equal((await introspect(as, conf, t.access_token)).active, false);
   await assert.rejects(refresh(as, conf, t.refresh_token), isOAuthError('invalid_grant'));
+  // the store's warning names the request that replayed the code (logged in the writer thread)
+  const lines = server.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const reuse = lines.filter((o) => o.event === 'token_reuse_detected');
+  assert.ok(reuse.length >= 1);
+  const last = reuse[reuse.length - 1];
+  assert.match(last.request_id, /^[0-9a-f]{16}$/);
+  const req = lines.find((o) => o.event === 'request' && o.request_id === last.request_id);
+  assert.ok(req, 'a request line with the same id');
+  assert.equal(req.path, '/token');
+  assert.equal(req.status, '400');
+  // and the code's issuance line names its /authorize request
+  for (const o of lines.filter((x) => x.event === 'code_issued')) {
+    const r = lines.find((x) => x.event === 'request' && x.request_id === o.request_id);
+    assert.ok(r && r.path === '/authorize', JSON.stringify(o));
+  }
 });
 
 test('token request with another (registered) redirect_uri is invalid_grant', async () => {

@@ -219,6 +219,7 @@ struct job {
     void (*fail_cb)(void *arg, enum rs_err result);
     pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
     struct job *next;
+    char request_id[33]; /* of the request that queued it: the writer's log lines carry it */
 };
 
 struct rs_store {
@@ -439,7 +440,9 @@ static bool run_job_alone(struct conn *w, struct job *j)
         j->kept = false;
         return sqlite3_get_autocommit(w->db);
     }
+    rs_log_set_request(j->request_id);
     j->result = j->fn(w, j->arg, &keep);
+    rs_log_set_request(NULL);
     if (!j->single) {
         if (!keep)
             undone = savepoint(w, SP_ROLLBACK) == RS_OK;
@@ -514,7 +517,9 @@ static void *writer_main(void *arg)
             if (!failed) {
                 for (struct job *k = j; k != end && !failed; k = k->next) {
                     bool keep = false;
+                    rs_log_set_request(k->request_id);
                     k->result = k->fn(&s->writer, k->arg, &keep);
+                    rs_log_set_request(NULL);
                     k->kept = keep;
                     failed = !keep;
                 }
@@ -713,12 +718,14 @@ static void *syncer_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         while (detached) {
             struct job *next = detached->next;
+            rs_log_set_request(detached->request_id);
             if (detached->done_cb)
                 detached->done_cb(detached->done_arg, detached->result);
             else if (detached->result && detached->fail_cb)
                 detached->fail_cb(detached->arg, detached->result);
             else if (detached->result)
                 RS_LOG_WARN("async_write_failed", "reason", rs_strerror(detached->result), NULL);
+            rs_log_set_request(NULL);
             if (!detached->arg_inline)
                 free(detached->arg);
             free(detached);
@@ -778,6 +785,7 @@ static void *checkpointer_main(void *arg)
 static enum rs_err run_write_job(struct rs_store *s, job_fn *fn, void *arg, bool inserts_only)
 {
     struct job j = {.fn = fn, .arg = arg, .inserts_only = inserts_only};
+    rs_strlcpy(j.request_id, rs_log_request(), sizeof j.request_id);
     pthread_cond_init(&j.cv, NULL);
     pthread_mutex_lock(&s->lock);
     if (s->queue_tail)
@@ -803,6 +811,7 @@ static enum rs_err run_write(struct rs_store *s, job_fn *fn, void *arg)
 static void submit(struct rs_store *s, struct job *j)
 {
     j->detached = true;
+    rs_strlcpy(j->request_id, rs_log_request(), sizeof j->request_id);
     pthread_mutex_lock(&s->lock);
     j->next = NULL;
     bool was_empty = !s->queue_head;
