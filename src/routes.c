@@ -15,26 +15,29 @@ struct route {
     bool prefix;         /* also match path + "/..." */
     rs_handler_fn *fn;
     bool blocking;       /* always writes: run on a handler thread (see rs_req.may_block) */
+    /* 1, 2: also served at the issuer's OpenID / OAuth discovery path (rs_config.wk_*_path) */
+    int wk;
     /* told of a request the HTTP layer refused before the endpoint (413, 431; rs_req.refused) */
     void (*refused)(struct rs_ctx *ctx, const struct rs_req *req, int status);
 };
 
 static const struct route routes[] = {
-    {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle, true, NULL},
-    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, false, NULL},
-    {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false, NULL},
-    {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false, rs_revoke_refused},
-    {"global_revoke", RS_EP_GLOBAL_REVOKE, NULL, false, rs_global_revoke_handle, true, NULL},
-    {"status_list", RS_EP_STATUS_LIST, NULL, false, rs_status_list_handle, false, NULL},
-    {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false, NULL},
-    {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle, false, NULL},
-    {"register", RS_EP_REGISTER, NULL, false, rs_register_handle, true, NULL},
-    {"register_manage", RS_EP_REGISTER, NULL, true, rs_register_manage_handle, true, NULL},
-    {"openid_configuration", -1, "/.well-known/openid-configuration", false, rs_discovery_handle, false, NULL},
-    {"oauth_authorization_server", -1, "/.well-known/oauth-authorization-server", false, rs_discovery_handle, false, NULL},
-    {"health", -1, "/health", false, rs_health_handle, false, NULL},
-    {"metrics", -1, "/metrics", false, rs_metrics_handle, false, NULL},
-    {"admin", -1, "/admin", true, rs_admin_handle, true, NULL},
+    {"authorize", RS_EP_AUTHORIZE, NULL, false, rs_authorize_handle, true, 0, NULL},
+    {"token", RS_EP_TOKEN, NULL, false, rs_token_handle, false, 0, NULL},
+    {"introspect", RS_EP_INTROSPECT, NULL, false, rs_introspect_handle, false, 0, NULL},
+    {"revoke", RS_EP_REVOKE, NULL, false, rs_revoke_handle, false, 0, rs_revoke_refused},
+    {"global_revoke", RS_EP_GLOBAL_REVOKE, NULL, false, rs_global_revoke_handle, true, 0, NULL},
+    {"status_list", RS_EP_STATUS_LIST, NULL, false, rs_status_list_handle, false, 0, NULL},
+    {"userinfo", RS_EP_USERINFO, NULL, false, rs_userinfo_handle, false, 0, NULL},
+    {"jwks", RS_EP_JWKS, NULL, false, rs_jwks_handle, false, 0, NULL},
+    {"register", RS_EP_REGISTER, NULL, false, rs_register_handle, true, 0, NULL},
+    {"register_manage", RS_EP_REGISTER, NULL, true, rs_register_manage_handle, true, 0, NULL},
+    /* at the root, and where the specifications put an issuer with a path (route.wk) */
+    {"openid_configuration", -1, "/.well-known/openid-configuration", false, rs_discovery_handle, false, 1, NULL},
+    {"oauth_authorization_server", -1, "/.well-known/oauth-authorization-server", false, rs_discovery_handle, false, 2, NULL},
+    {"health", -1, "/health", false, rs_health_handle, false, 0, NULL},
+    {"metrics", -1, "/metrics", false, rs_metrics_handle, false, 0, NULL},
+    {"admin", -1, "/admin", true, rs_admin_handle, true, 0, NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -47,6 +50,8 @@ void rs_routes_init(void)
 
 static bool match(const struct route *r, const struct rs_config *cfg, const char *path)
 {
+    if (r->wk && strcmp(path, r->wk == 1 ? cfg->wk_oidc_path : cfg->wk_oauth_path) == 0)
+        return true;
     const char *p = r->ep >= 0 ? cfg->ep_path[r->ep] : r->path;
     size_t n = strlen(p);
     if (strncmp(path, p, n) != 0)

@@ -52,6 +52,8 @@ static void config_free(struct rs_config *c)
         free(c->ep_path[i]);
     }
     free(c->listen_host);
+    free(c->wk_oidc_path);
+    free(c->wk_oauth_path);
     free(c);
 }
 
@@ -198,7 +200,19 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "issuer: must not end with '/'");
         return RS_ERR_INVALID;
     }
+    /* where the discovery documents of an issuer with a path live: OpenID Connect Discovery §4
+     * appends the well-known suffix to the issuer, RFC 8414 §3 inserts it before the path */
+    const char *ipath = strcmp(ip, "/") == 0 ? "" : ip;
+    size_t wn = strlen(ipath) + 48;
+    c->wk_oidc_path = malloc(wn);
+    c->wk_oauth_path = malloc(wn);
+    if (c->wk_oidc_path)
+        snprintf(c->wk_oidc_path, wn, "%s/.well-known/openid-configuration", ipath);
+    if (c->wk_oauth_path)
+        snprintf(c->wk_oauth_path, wn, "/.well-known/oauth-authorization-server%s", ipath);
     free(ip);
+    if (!c->wk_oidc_path || !c->wk_oauth_path)
+        return RS_ERR_NOMEM;
     for (int i = 0; i < RS_EP_COUNT; i++) {
         if (*c->endpoint_url[i]) {
             c->ep_url[i] = strdup(c->endpoint_url[i]);

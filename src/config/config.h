@@ -66,6 +66,10 @@ struct rs_config {
     /* --- derived at load, read-only --- */
     char *ep_url[RS_EP_COUNT];         /* effective absolute URL */
     char *ep_path[RS_EP_COUNT];        /* its path, used by the router */
+    /* paths of the discovery documents for the issuer's path (both "/.well-known/..." when the
+     * issuer has none): issuer path + /.well-known/openid-configuration (OIDC Discovery §4),
+     * /.well-known/oauth-authorization-server + issuer path (RFC 8414 §3) */
+    char *wk_oidc_path, *wk_oauth_path;
     bool feature_on[RS_FEATURE_COUNT];
     char *listen_host;
     int listen_port;

@@ -35,6 +35,28 @@ test('discovery: both well-known documents carry the RFC 8414 metadata', async (
   assert.equal(as.issuer, server.url); // oauth4webapi validated it
 });
 
+test('an issuer with a path: discovery at RFC 8414 §3 and OIDC Discovery §4 locations, and at the root', async () => {
+  const { freePort } = await import('./lib/server.mjs');
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}/tenant`;
+  const s = await startServer({ port, config: { issuer } });
+  try {
+    for (const p of ['/.well-known/oauth-authorization-server/tenant', '/tenant/.well-known/openid-configuration', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+      const r = await fetch(s.url + p);
+      assert.equal(r.status, 200, p);
+      const d = await r.json();
+      assert.equal(d.issuer, issuer, p);
+      assert.equal(d.token_endpoint, `${issuer}/token`, p);
+    }
+    // oauth4webapi derives the RFC 8414 location from the issuer itself
+    const tas = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }));
+    assert.equal(tas.issuer, issuer);
+    assert.equal((await fetch(s.url + '/.well-known/oauth-authorization-server/other')).status, 404);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('jwks: one RS256 signing key, public members only', async () => {
   const r = await fetch(as.jwks_uri);
   assert.equal(r.status, 200);
