@@ -19,7 +19,16 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# The end-to-end tests need Node.js 20 or later (oauth4webapi's baseline; playwright-core's
+# "engines"). Debian 12's own nodejs package is 18, so where node is older the tests cannot run:
+# say so plainly instead of failing somewhere inside them.
 npm-deps: deps
+	@major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); \
+	if [ "$$major" -lt 20 ]; then \
+	  echo "make check: the end-to-end tests need Node.js >= 20 (found $$(node --version 2>/dev/null || echo none));" \
+	       "Debian 12's nodejs package is 18. Install Node.js 20+ (e.g. NodeSource's nodejs) and run make check again." >&2; \
+	  exit 1; \
+	fi
 	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
 build: deps
