@@ -410,7 +410,10 @@ test('a redirect too large for what the request leaves of the connection memory:
   assert.equal(answers[0], 302, 'a plain request gets its redirect');
   assert.equal(answers.at(-1), 431, 'a large request gets 431');
   // a redirect swapped for the 431 after the handler ran is named in the log with its status
-  assert.match(server.stderr, /"event":"response_head_too_large"[^\n]*"path":"\/authorize","status":"302"/);
+  // (the line reaches this process's pipe a moment after the answer: wait for it)
+  const swapped = /"event":"response_head_too_large"[^\n]*"path":"\/authorize","status":"302"/;
+  for (let i = 0; i < 100 && !swapped.test(server.stderr); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(server.stderr, swapped);
 
   // Heads whose fields' text undercounts what libmicrohttpd keeps, each swept up to a head of
   // about 14.5 KB (below the sizes where libmicrohttpd itself cannot answer). Every answer is the
@@ -497,4 +500,29 @@ test('POST re-validates the carried request: tampered fields are refused', async
 test('other methods are 405', async () => {
   const r = await fetch(as.authorization_endpoint, { method: 'PUT' });
   assert.equal(r.status, 405);
+});
+
+test('no secret of the code flow in plain text in the database files or the logs', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const auth = await login(conf, { params: { scope: 'openid offline_access' } });
+  const code = auth.callback.searchParams.get('code');
+  const csrf = auth.page.cookies.rescind_csrf.value;
+  const csrfField = hiddenFields(auth.page.html).csrf_token;
+  const t = await redeem(conf, auth);
+  const t2 = await refresh(as, conf, t.refresh_token); // a rotated refresh token too
+  const secrets = {
+    password: PASSWORD, session: auth.session.value, csrf_cookie: csrf, csrf_field: csrfField, code,
+    access_token: t.access_token, refresh_token: t.refresh_token, id_token: t.id_token,
+    rotated_refresh_token: t2.refresh_token, client_secret: conf.client_secret,
+  };
+  for (const [name, v] of Object.entries(secrets)) assert.ok(v && v.length >= 16, name);
+  await new Promise((r) => setTimeout(r, 100)); // the log thread writes within about 1 ms
+  const files = readdirSync(server.dir).filter((f) => f.startsWith('rescind.db'));
+  assert.ok(files.length >= 2, 'the database and its WAL');
+  const blobs = files.map((f) => [f, readFileSync(join(server.dir, f))]);
+  for (const [name, v] of Object.entries(secrets)) {
+    for (const [f, b] of blobs) assert.equal(b.indexOf(Buffer.from(v)), -1, `${name} found in ${f}`);
+    assert.equal(server.stderr.indexOf(v), -1, `${name} found in the logs`);
+  }
 });
