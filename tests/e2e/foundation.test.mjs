@@ -443,6 +443,34 @@ test('expired tokens are purged in the background while requests keep being serv
   }
 });
 
+test('keep-alive: several requests on one connection; an idle connection is closed after connectionTimeout', async () => {
+  const net = await import('node:net');
+  const s = await startServer({ config: { connectionTimeout: 1 } });
+  try {
+    const sock = net.connect(Number(new URL(s.url).port), '127.0.0.1');
+    let data = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d) => (data += d));
+    const closed = new Promise((r) => sock.on('close', r));
+    await new Promise((r) => sock.on('connect', r));
+    const until = async (pred) => {
+      for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(pred(), data);
+    };
+    for (let i = 1; i <= 3; i++) {
+      sock.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      await until(() => (data.match(/HTTP\/1\.1 200/g) || []).length === i);
+    }
+    assert.equal((data.match(/"status":"ok"/g) || []).length, 3, 'three answers on one connection');
+    const t0 = Date.now();
+    await closed; // idle: the server closes it
+    const idle = Date.now() - t0;
+    assert.ok(idle >= 500 && idle < 5000, `closed after ${idle} ms`);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 test('an invalid configuration refuses to start and names the key', async () => {
   const { spawnSync } = await import('node:child_process');
   const { BIN } = await import('./lib/server.mjs');

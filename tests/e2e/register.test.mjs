@@ -414,6 +414,23 @@ test('RFC 7592 delete: 204, earlier tokens become inactive, the client can no lo
   assert.equal(again.status, 401);
 });
 
+test('RFC 7592 delete of a client with a user grant: its access, refresh and ID tokens all stop at once', async () => {
+  const { codeFlow } = await import('./lib/flow.mjs');
+  const { refresh } = await import('./lib/oauth.mjs');
+  const redirect = 'http://127.0.0.1:9/cb';
+  await server.createUser('dora', 'correct horse battery staple');
+  const c = await register({ redirect_uris: [redirect], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid offline_access', client_name: 'with users' });
+  const t = await codeFlow(as, c, { username: 'dora', password: 'correct horse battery staple', scope: 'openid offline_access', redirectUri: redirect });
+  assert.ok(t.refresh_token && t.id_token);
+  for (const tok of [t.access_token, t.refresh_token]) assert.equal((await introspect(as, observer, tok)).active, true);
+  const del = await manage(c.registration_client_uri, 'DELETE', c.registration_access_token);
+  assert.equal(del.status, 204);
+  for (const tok of [t.access_token, t.refresh_token, t.id_token]) assert.equal((await introspect(as, observer, tok)).active, false);
+  const r = await fetch(as.userinfo_endpoint, { headers: { authorization: `Bearer ${t.access_token}` } });
+  assert.equal(r.status, 401);
+  await assert.rejects(refresh(as, c, t.refresh_token), (e) => e.error === 'invalid_client' || e.status === 401);
+});
+
 test('client secrets and registration tokens are not stored or logged in plain text', async () => {
   const c = await register({ grant_types: ['client_credentials'], client_name: 'needle' });
   await clientCredentials(as, c);
