@@ -221,7 +221,7 @@ test('unknown path → 404 JSON, health and metrics answer', async () => {
   assert.equal(r.status, 404);
   assert.equal((await r.json()).error, 'not_found');
   r = await fetch(server.url + '/health');
-  assert.deepEqual(await r.json(), { status: 'ok', schema_version: 8 });
+  assert.deepEqual(await r.json(), { status: 'ok', schema_version: 9 });
   r = await fetch(server.url + '/metrics');
   assert.equal(r.status, 200);
   const m = await r.text();

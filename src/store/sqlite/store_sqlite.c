@@ -37,6 +37,10 @@ enum stmt_id {
     Q_TOKEN_GET,
     Q_TOKEN_PUT,
     Q_TOKEN_SET_STATE,
+    Q_STATUS_INVALIDATE,
+    Q_STATUS_GRANT_INVALIDATE,
+    Q_STATUS_CLIENT_GRANT_INVALIDATE,
+    Q_STATUS_CLIENT_CC_INVALIDATE,
     Q_GRANT_PUT,
     Q_GRANT_REVOKE,
     Q_GRANT_TOKENS_REVOKE,
@@ -88,6 +92,19 @@ static const char *const sql[Q_COUNT] = {
     [Q_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1",
     [Q_TOKEN_PUT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
     [Q_TOKEN_SET_STATE] = "UPDATE tokens SET state = ?2 WHERE hash = ?1",
+    /* The status list's set bits (status_invalid, migration 0009): every statement that takes a
+     * token's state away from 0 first adds its status index here, in the same transaction. An
+     * index stays when its row is purged: the token is no less invalid for having expired. */
+    [Q_STATUS_INVALIDATE] = "INSERT OR IGNORE INTO status_invalid (idx) VALUES (?1)",
+    [Q_STATUS_GRANT_INVALIDATE] = "INSERT OR IGNORE INTO status_invalid (idx) SELECT status_idx "
+                                  "FROM tokens WHERE grant_id = ?1 AND sub <> '' AND state = 0 "
+                                  "AND status_idx > 0",
+    [Q_STATUS_CLIENT_GRANT_INVALIDATE] = "INSERT OR IGNORE INTO status_invalid (idx) SELECT "
+                                         "status_idx FROM tokens WHERE hash > ?1 AND hash < ?2 "
+                                         "AND grant_id = ?3 AND state = 0 AND status_idx > 0",
+    [Q_STATUS_CLIENT_CC_INVALIDATE] = "INSERT OR IGNORE INTO status_invalid (idx) SELECT "
+                                      "status_idx FROM tokens WHERE sub = '' AND client_id = ?1 "
+                                      "AND state = 0 AND status_idx > 0",
     [Q_GRANT_PUT] = "INSERT OR IGNORE INTO grants (grant_id, client_id, sub, created_at) VALUES (?1,?2,?3,?4)",
     [Q_GRANT_REVOKE] = "UPDATE grants SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
     /* "sub <> ''" everywhere a query goes through tokens_grant or tokens_exp (partial indexes of
@@ -933,10 +950,14 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     }
     s->checkpointer_running = pthread_create(&s->checkpointer_thread, NULL, checkpointer_main, s) == 0;
     {
-        /* status list indexes continue after the highest one ever stored */
+        /* status list indexes continue after the highest one ever stored: in a token row, or set
+         * in status_invalid (whose rows outlive purged tokens; a new token must never get an
+         * index whose bit is set) */
         sqlite3_stmt *st = NULL;
         int64_t next = 1;
-        if (sqlite3_prepare_v2(s->writer.db, "SELECT coalesce(max(status_idx), 0) + 1 FROM tokens",
+        if (sqlite3_prepare_v2(s->writer.db,
+                               "SELECT max(coalesce((SELECT max(status_idx) FROM tokens), 0), "
+                               "coalesce((SELECT max(idx) FROM status_invalid), 0)) + 1",
                                -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW)
             next = sqlite3_column_int64(st, 0);
@@ -1213,31 +1234,54 @@ static void bind_key_range(sqlite3_stmt *st, int lo, int hi, const struct key_ra
     sqlite3_bind_blob(st, hi, r->hi, r->hi_len, SQLITE_STATIC);
 }
 
+/* Sets the status list bit of one token (status_idx 0: the token has none). */
+static enum rs_err status_invalidate(struct conn *w, int64_t status_idx)
+{
+    if (status_idx <= 0)
+        return RS_OK;
+    sqlite3_stmt *st = stmt(w, Q_STATUS_INVALIDATE);
+    if (!st)
+        return RS_ERR_STORE;
+    sqlite3_bind_int64(st, 1, status_idx);
+    return step_done(w, st);
+}
+
 /* Revokes one grant; adds the number of tokens changed to *count. */
 static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *count)
 {
     unsigned char prefix[8];
     struct key_range r;
     if (rs_store_client_grant_prefix(grant_id, prefix)) {
-        sqlite3_stmt *c = stmt(w, Q_CLIENT_GRANT_REVOKE);
-        if (!c)
+        sqlite3_stmt *c = stmt(w, Q_CLIENT_GRANT_REVOKE),
+                     *si = stmt(w, Q_STATUS_CLIENT_GRANT_INVALIDATE);
+        if (!c || !si)
             return RS_ERR_STORE;
         key_range_of(prefix, &r);
+        bind_key_range(si, 1, 2, &r);
+        BIND_TEXT(si, 3, grant_id);
+        enum rs_err e = step_done(w, si);
+        if (e)
+            return e;
         bind_key_range(c, 1, 2, &r);
         BIND_TEXT(c, 3, grant_id);
-        enum rs_err e = step_done(w, c);
+        e = step_done(w, c);
         if (!e)
             w->revoked += (uint64_t)sqlite3_changes(w->db);
         if (!e && count)
             *count += (size_t)sqlite3_changes(w->db);
         return e;
     }
-    sqlite3_stmt *g = stmt(w, Q_GRANT_REVOKE), *t = stmt(w, Q_GRANT_TOKENS_REVOKE);
-    if (!g || !t)
+    sqlite3_stmt *g = stmt(w, Q_GRANT_REVOKE), *t = stmt(w, Q_GRANT_TOKENS_REVOKE),
+                 *si = stmt(w, Q_STATUS_GRANT_INVALIDATE);
+    if (!g || !t || !si)
         return RS_ERR_STORE;
     BIND_TEXT(g, 1, grant_id);
     sqlite3_bind_int64(g, 2, rs_clock_now());
     enum rs_err e = step_done(w, g);
+    if (e)
+        return e;
+    BIND_TEXT(si, 1, grant_id);
+    e = step_done(w, si);
     if (e)
         return e;
     BIND_TEXT(t, 1, grant_id);
@@ -1297,12 +1341,16 @@ static enum rs_err revoke_client_cc(struct conn *w, const char *client_id, size_
                                     size_t *tokens,
                                     enum rs_err (*each_fn)(void *arg, const char *gid), void *arg)
 {
-    sqlite3_stmt *st = stmt(w, Q_CLIENT_CC_REVOKE);
+    sqlite3_stmt *st = stmt(w, Q_CLIENT_CC_REVOKE), *si = stmt(w, Q_STATUS_CLIENT_CC_INVALIDATE);
     enum rs_err e = RS_OK;
     size_t n = 0;
     int rc;
-    if (!st)
+    if (!st || !si)
         return RS_ERR_STORE;
+    BIND_TEXT(si, 1, client_id);
+    e = step_done(w, si);
+    if (e)
+        return e;
     BIND_TEXT(st, 1, client_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         n++;
@@ -1488,6 +1536,8 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
     BIND_KEY(st, 1, a->hash);
     sqlite3_bind_int(st, 2, RS_TS_USED);
     e = step_done(w, st);
+    if (!e)
+        e = status_invalidate(w, old.status_idx);
     for (size_t i = 0; i < n && !e; i++)
         e = put_token(w, &a->new_toks[i]);
     *keep = e == RS_OK;
@@ -2281,16 +2331,17 @@ static enum rs_err collect_grant(void *arg, const char *gid)
 
 /* Revokes a presented user-less token (its own grant) by its key: no range of keys to read. */
 static enum rs_err revoke_cc_token(struct conn *w, const unsigned char key[RS_TOKEN_KEY_LEN],
-                                   size_t *count)
+                                   int64_t status_idx, size_t *count)
 {
     sqlite3_stmt *st = stmt(w, Q_CC_TOKEN_REVOKE);
     if (!st)
         return RS_ERR_STORE;
     BIND_KEY(st, 1, key);
     enum rs_err e = step_done(w, st);
-    if (!e) {
+    if (!e && sqlite3_changes(w->db)) {
         *count += (size_t)sqlite3_changes(w->db);
         w->revoked += (uint64_t)sqlite3_changes(w->db);
+        e = status_invalidate(w, status_idx);
     }
     return e;
 }
@@ -2318,6 +2369,7 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
     /* key_of[i]: the presented key of grant l.ids[i] when it is a user-less grant (revoked by
      * that key), else -1 (revoked through its grant row) */
     long key_of[RS_REVOKE_MAX_TOKENS];
+    int64_t status_of[RS_REVOKE_MAX_TOKENS]; /* and that token's status list index */
     enum rs_err e = RS_OK;
     struct rs_buf detail;
     const char *outcome = "revoked";
@@ -2365,8 +2417,10 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
             }
             size_t before = l.n;
             e = add_grant(&l.ids, &l.n, &l.cap, t.grant_id);
-            if (!e && l.n > before)
+            if (!e && l.n > before) {
                 key_of[before] = *t.sub ? -1 : (long)i;
+                status_of[before] = t.status_idx;
+            }
         }
         if (!e && out->foreign && !r->may_revoke_foreign) {
             l.n = 0; /* all or nothing: one foreign token refuses the whole request */
@@ -2375,8 +2429,9 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
             outcome = "nothing_to_revoke";
         }
         for (size_t i = 0; i < l.n && !e; i++)
-            e = key_of[i] >= 0 ? revoke_cc_token(w, r->hashes[key_of[i]], &out->tokens)
-                               : revoke_grant(w, l.ids[i], &out->tokens);
+            e = key_of[i] >= 0
+                    ? revoke_cc_token(w, r->hashes[key_of[i]], status_of[i], &out->tokens)
+                    : revoke_grant(w, l.ids[i], &out->tokens);
     }
     char(*ids)[RS_GRANT_ID_LEN + 1] = l.ids;
     size_t n = l.n;
@@ -2864,9 +2919,8 @@ enum rs_err rs_store_status_bits(struct rs_store *s, unsigned char **bits_out, s
     *len_out = 0;
     if (!bits)
         return RS_ERR_NOMEM;
-    /* the partial index tokens_invalid holds exactly the rows wanted here */
-    st = c ? prepare_once(c, "SELECT status_idx FROM tokens WHERE state <> 0 AND status_idx > 0")
-           : NULL;
+    /* status_invalid holds exactly the indexes wanted here (Q_STATUS_INVALIDATE) */
+    st = c ? prepare_once(c, "SELECT idx FROM status_invalid") : NULL;
     if (!st) {
         free(bits);
         return RS_ERR_STORE;

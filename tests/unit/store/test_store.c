@@ -108,13 +108,13 @@ static void put_pair(struct rs_store *s, const char *grant, const char *client)
 static void test_migrations(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(rs_store_schema_version(f->s), 8); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 9); /* the number of migrations */
     put_pair(f->s, "g1", "c1");
     reopen(f); /* applying migrations again must be a no-op that keeps the data */
-    assert_int_equal(rs_store_schema_version(f->s), 8); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 9); /* the number of migrations */
     assert_int_equal(state_of(f->s, "g1.a"), RS_TS_ACTIVE);
     reopen(f);
-    assert_int_equal(rs_store_schema_version(f->s), 8); /* the number of migrations */
+    assert_int_equal(rs_store_schema_version(f->s), 9); /* the number of migrations */
 }
 
 /* Migration 0005: a token row stored under the old key (32-byte SHA-256) is found afterwards by
@@ -143,7 +143,7 @@ static void test_migration_token_keys(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(rs_store_open(f->path, &f->s), RS_OK);
-    assert_int_equal(rs_store_schema_version(f->s), 8);
+    assert_int_equal(rs_store_schema_version(f->s), 9);
     struct rs_token got;
     assert_int_equal(get(f->s, legacy, &got), RS_OK);
     assert_string_equal(got.grant_id, "g-old");
@@ -887,6 +887,85 @@ static void test_revoke_all_many_client_grants(void **state)
     assert_int_equal(c.ids, 1000);
 }
 
+/* true when the status list has index i set */
+static bool status_bit(struct rs_store *s, int64_t i)
+{
+    unsigned char *bits = NULL;
+    size_t len = 0;
+    assert_int_equal(rs_store_status_bits(s, &bits, &len), RS_OK);
+    bool set = (size_t)(i / 8) < len && (bits[i / 8] >> (i % 8)) & 1;
+    free(bits);
+    return set;
+}
+
+/* Every way a token stops being valid sets its status list bit, in the transaction that does it
+ * (status_invalid, migration 0009); nothing else does, and a purged token's bit stays set. */
+static void test_status_bits_follow_revocations(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = time(NULL), base = rs_store_status_alloc(f->s, 6);
+    struct rs_token user[2] = {tok("sb.a", RS_TOK_ACCESS, "sb-grant", "c-sb", later()),
+                               tok("sb.r", RS_TOK_REFRESH, "sb-grant", "c-sb", later())};
+    user[0].status_idx = base;
+    user[1].status_idx = base + 1;
+    assert_int_equal(rs_store_tokens_put(f->s, user, 2), RS_OK);
+    struct rs_token cc1 = cc_tok("sb-cc1", "c-sb", now + 1), cc2 = cc_tok("sb-cc2", "c-sb", later()),
+                    other = cc_tok("sb-other", "c-other", later());
+    cc1.status_idx = base + 2;
+    cc2.status_idx = base + 3;
+    other.status_idx = base + 4;
+    assert_int_equal(rs_store_tokens_put(f->s, &cc1, 1), RS_OK);
+    assert_int_equal(rs_store_tokens_put(f->s, &cc2, 1), RS_OK);
+    assert_int_equal(rs_store_tokens_put(f->s, &other, 1), RS_OK);
+    for (int64_t i = base; i < base + 6; i++)
+        assert_false(status_bit(f->s, i));
+
+    /* a presented user-less token, by its key */
+    struct rs_revoke_req r = {.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])cc1.hash,
+                              .n = 1, .presented = 1, .client_id = "c-sb", .now = now};
+    struct rs_revoke_result out;
+    assert_int_equal(rs_store_revoke(f->s, &r, &out), RS_OK);
+    assert_int_equal(out.tokens, 1);
+    assert_true(status_bit(f->s, base + 2));
+    assert_false(status_bit(f->s, base + 3));
+
+    /* a grant with a user: both its tokens */
+    const char *grants[] = {"sb-grant"};
+    size_t n = 0;
+    assert_int_equal(rs_store_grants_revoke(f->s, grants, 1, &n), RS_OK);
+    assert_int_equal(n, 2);
+    assert_true(status_bit(f->s, base));
+    assert_true(status_bit(f->s, base + 1));
+
+    /* every grant of the client: the other client's token stays clear */
+    size_t g = 0;
+    assert_int_equal(rs_store_client_grants_revoke(f->s, "c-sb", &g, &n), RS_OK);
+    assert_true(status_bit(f->s, base + 3));
+    assert_false(status_bit(f->s, base + 4));
+    assert_false(status_bit(f->s, base + 5)); /* allocated, never used */
+
+    /* the revoked, now expired token's row is purged; its bit stays */
+    size_t purged = 0;
+    assert_int_equal(rs_store_purge_expired(f->s, now + 10, &purged), RS_OK);
+    assert_int_equal(state_of(f->s, "sb-cc1"), -1);
+    assert_true(status_bit(f->s, base + 2));
+
+    /* the highest index handed out belongs to a revoked token whose row is purged: after a
+     * restart, new tokens get indexes above it, never one whose bit is set */
+    int64_t top = rs_store_status_alloc(f->s, 1);
+    struct rs_token last = cc_tok("sb-last", "c-top", now + 1);
+    last.status_idx = top;
+    assert_int_equal(rs_store_tokens_put(f->s, &last, 1), RS_OK);
+    struct rs_revoke_req rl = {.hashes = (const unsigned char(*)[RS_TOKEN_KEY_LEN])last.hash,
+                               .n = 1, .presented = 1, .client_id = "c-top", .now = now};
+    assert_int_equal(rs_store_revoke(f->s, &rl, &out), RS_OK);
+    assert_int_equal(rs_store_purge_expired(f->s, now + 10, &purged), RS_OK);
+    assert_int_equal(state_of(f->s, "sb-last"), -1);
+    reopen(f);
+    assert_true(status_bit(f->s, top));
+    assert_true(rs_store_status_alloc(f->s, 1) > top);
+}
+
 /* The purge deletes expired user-less tokens client by client, in chunks, and leaves live ones. */
 static void test_purge_client_grants(void **state)
 {
@@ -1020,7 +1099,7 @@ static void test_migration_client_grants(void **state)
         SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(rs_store_open(f->path, &f->s), RS_OK);
-    assert_int_equal(rs_store_schema_version(f->s), 8);
+    assert_int_equal(rs_store_schema_version(f->s), 9);
     struct rs_token got;
     assert_int_equal(get(f->s, "user-grant.a", &got), RS_OK);
     assert_string_equal(got.sub, "");
@@ -1408,6 +1487,7 @@ int main(void)
         T(test_client_grant_ids),
         T(test_client_grants),
         T(test_purge_client_grants),
+        T(test_status_bits_follow_revocations),
         T(test_revoke_single),
         T(test_revoke_batch_failure),
         T(test_revoke_all_many_client_grants),
