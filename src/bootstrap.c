@@ -170,8 +170,14 @@ enum rs_err rs_settings_load(struct rs_store *store, char *err, size_t errlen)
     char *text = NULL;
     struct rs_config *cfg = NULL;
     enum rs_err e = rs_store_setting_get(store, "config", &text);
-    if (e == RS_ERR_NOT_FOUND)
-        return RS_OK;
+    if (e == RS_ERR_NOT_FOUND) {
+        /* nothing saved: the file and the flags alone (built again: the listener's port may be
+         * known by now) */
+        e = rs_config_rebuild(NULL, &cfg, err, errlen);
+        if (!e)
+            rs_config_install(cfg);
+        return e;
+    }
     if (e)
         return e;
     json_t *patch = json_loads(text, 0, NULL);

@@ -107,11 +107,13 @@ int main(int argc, char **argv)
         /* the kernel chose the port: the issuer and endpoint URLs derived from the listener must
          * name it (discovery, iss, registration_client_uri), so the snapshot is built again */
         rs_config_set_bound_port(rs_http_port(http));
-        struct rs_config *fresh = NULL;
-        if (rs_config_rebuild(NULL, &fresh, err, sizeof err) == RS_OK)
-            rs_config_install(fresh);
-        if (rs_settings_load(app.store, err, sizeof err))
+        if (rs_settings_load(app.store, err, sizeof err)) {
+            /* as fatal as the same failure before the listener started */
+            fprintf(stderr, "rescindd: invalid persisted configuration: %s\n", err);
             RS_LOG_ERROR("config_invalid", "reason", err, NULL);
+            rs_http_stop(http, 1000);
+            goto out_app;
+        }
         rs_config_release(cfg);
         cfg = rs_config_acquire();
     }

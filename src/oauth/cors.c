@@ -29,7 +29,9 @@ static bool client_allows(struct rs_ctx *ctx, const char *client_id, const char 
 
 static bool is_public(const struct rs_ctx *ctx, const struct rs_req *req)
 {
+    /* discovery (also an issuer path's <path>/.well-known/openid-configuration), keys, status */
     return strncmp(req->path, "/.well-known/", 13) == 0 ||
+           strcmp(req->path, ctx->cfg->wk_oidc_path) == 0 ||
            strcmp(req->path, ctx->cfg->ep_path[RS_EP_JWKS]) == 0 ||
            strcmp(req->path, ctx->cfg->ep_path[RS_EP_STATUS_LIST]) == 0;
 }

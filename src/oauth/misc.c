@@ -44,9 +44,10 @@ enum rs_err rs_metrics_handle(struct rs_ctx *ctx, const struct rs_req *req, stru
                           "# HELP rescind_store_commit_failures_total Failed commits.\n"
                           "# TYPE rescind_store_commit_failures_total counter\n"
                           "rescind_store_commit_failures_total %llu\n"
-                          "# HELP rescind_tokens_revoked_total Tokens revoked (committed), by any "
-                          "path: revocation endpoint, refresh or code reuse, client or user "
-                          "deletion, administration.\n"
+                          "# HELP rescind_tokens_revoked_total Token rows set to revoked "
+                          "(committed) by any path: revocation endpoint, refresh or code reuse, "
+                          "client or user deletion, administration. A revoked grant's already "
+                          "used code and refresh tokens count too.\n"
                           "# TYPE rescind_tokens_revoked_total counter\n"
                           "rescind_tokens_revoked_total %llu\n",
                           (unsigned long long)st.commits, (double)st.commit_us_total / 1e6,

@@ -30,7 +30,7 @@ static void audit_async(struct rs_ctx *ctx, const char *client_id, const char *o
     rs_buf_puts(&d, "{\"presented\":");
     rs_buf_put_i64(&d, (long long)presented);
     rs_buf_puts(&d, ",\"tokens_revoked\":0,\"grants_revoked\":0,\"grant_ids\":[]");
-    if (hint) {
+    if (hint && strlen(hint) < 64) { /* as in the revocation's own record: a hint, not a body */
         rs_buf_puts(&d, ",\"hint\":\"");
         rs_buf_json_escape(&d, hint);
         rs_buf_puts(&d, "\"");

@@ -42,8 +42,13 @@ enum rs_err rs_userinfo_handle(struct rs_ctx *ctx, const struct rs_req *req, str
         if (strcmp(req->method, "POST") == 0 && req->body_len &&
             rs_req_content_type_is(req, "application/x-www-form-urlencoded")) {
             e = rs_oauth_read_form(ctx, req, resp, &form);
-            if (e)
+            if (e) {
+                /* RFC 6750 §3.1: invalid_request, with its challenge */
+                if (resp->status == 400)
+                    e = rs_resp_header(resp, "WWW-Authenticate",
+                                       "Bearer realm=\"rescind\", error=\"invalid_request\"");
                 goto out;
+            }
             if (rs_form_get(&form, "access_token")) {
                 e = bearer_error(ctx, resp, RS_OAUTH_INVALID_REQUEST,
                                  "the access token was sent in more than one way");

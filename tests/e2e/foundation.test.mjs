@@ -52,6 +52,9 @@ test('an issuer with a path: discovery at RFC 8414 §3 and OIDC Discovery §4 lo
     const tas = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }));
     assert.equal(tas.issuer, issuer);
     assert.equal((await fetch(s.url + '/.well-known/oauth-authorization-server/other')).status, 404);
+    // browser apps read the issuer-path document cross-origin too
+    const c = await fetch(s.url + '/tenant/.well-known/openid-configuration', { headers: { origin: 'https://app.example' } });
+    assert.equal(c.headers.get('access-control-allow-origin'), '*');
   } finally {
     await s.cleanup();
   }
@@ -214,6 +217,10 @@ test('userinfo: missing or invalid token → 401 with WWW-Authenticate Bearer', 
   assert.equal(r.status, 400);
   assert.match(r.headers.get('www-authenticate'), /error="invalid_request"/);
   assert.equal((await r.json()).error, 'invalid_request');
+  // a malformed body next to the header is an invalid_request with its challenge too
+  r = await fetch(as.userinfo_endpoint, { method: 'POST', headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1&a=2' });
+  assert.equal(r.status, 400);
+  assert.match(r.headers.get('www-authenticate'), /^Bearer .*error="invalid_request"/);
 });
 
 test('unknown path → 404 JSON, health and metrics answer', async () => {
@@ -271,32 +278,48 @@ test('metrics: one sample per series; tokens revoked counts every path, not only
   assert.equal(m.get('rescind_tokens_revoked_total'), before + 3);
 });
 
-test('--listen with port 0: the issuer and every endpoint URL name the port the kernel chose', async () => {
+test('--listen with port 0: the issuer and every endpoint URL name the port the kernel chose, saved settings kept', async () => {
   const { spawn } = await import('node:child_process');
   const { BIN } = await import('./lib/server.mjs');
-  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { mkdtempSync, rmSync, readFileSync: rf } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'rescind-port0-'));
-  const p = spawn(BIN, ['--listen', '127.0.0.1:0', '--db', join(dir, 'r.db')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  p.stderr.on('data', (d) => (err += d));
-  try {
+  const start = async () => {
+    const p = spawn(BIN, ['--listen', '127.0.0.1:0', '--db', join(dir, 'r.db')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
     let port;
     for (let i = 0; i < 300 && !port; i++) {
       port = (err.match(/"event":"listening".*?"port":"(\d+)"/) || [])[1];
       if (!port) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(port && port !== '0', err);
-    const base = `http://127.0.0.1:${port}`;
-    for (const w of ['openid-configuration', 'oauth-authorization-server']) {
-      const d = await (await fetch(`${base}/.well-known/${w}`)).json();
-      assert.equal(d.issuer, base, w);
-      assert.equal(d.token_endpoint, `${base}/token`, w);
-      assert.equal(d.revocation_endpoint, `${base}/revoke`, w);
-    }
-  } finally {
+    return { p, base: `http://127.0.0.1:${port}` };
+  };
+  const stop = async (p) => {
     p.kill('SIGTERM');
     await new Promise((r) => p.on('exit', r));
+  };
+  let run = await start();
+  try {
+    for (const w of ['openid-configuration', 'oauth-authorization-server']) {
+      const d = await (await fetch(`${run.base}/.well-known/${w}`)).json();
+      assert.equal(d.issuer, run.base, w);
+      assert.equal(d.token_endpoint, `${run.base}/token`, w);
+      assert.equal(d.revocation_endpoint, `${run.base}/revoke`, w);
+    }
+    // a setting saved through the admin API survives the rebuild that names the real port
+    const admin = rf(join(dir, 'admin-credential'), 'utf8').trim();
+    const r = await fetch(`${run.base}/admin/config`, { method: 'PATCH', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ featureFlags: ['INTROSPECTION'] }) });
+    assert.equal(r.status, 200);
+    await stop(run.p);
+    run = await start();
+    const d = await (await fetch(`${run.base}/.well-known/openid-configuration`)).json();
+    assert.equal(d.issuer, run.base);
+    assert.equal(d.revocation_endpoint, undefined, 'REVOKE_TOKEN stays off after the restart');
+    assert.equal(d.introspection_endpoint, `${run.base}/introspect`);
+  } finally {
+    await stop(run.p);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -309,6 +309,23 @@ describe('revocation, default configuration', () => {
     assert.equal(JSON.stringify(ev).indexOf(t.access_token), -1);
   });
 
+  test('an audit record keeps a hint of up to 63 characters, not a hint the size of a body', async () => {
+    const list = async () => (await server.admin('GET', `/audit?event=revoke&client_id=${a.client_id}&limit=1000`)).json.events;
+    for (const [hint, kept] of [['h'.repeat(5000), false], ['refresh_token', true]]) {
+      const before = (await list()).length;
+      const r = await rawRevoke(server, a, { token: 'unknown-token', token_type_hint: hint });
+      assert.equal(r.status, 200);
+      let ev = await list();
+      for (let i = 0; i < 60 && ev.length === before; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        ev = await list();
+      }
+      assert.equal(ev.length, before + 1, 'its one record');
+      assert.equal(ev[0].outcome, 'nothing_to_revoke');
+      assert.equal(ev[0].detail.hint, kept ? hint : undefined);
+    }
+  });
+
   test('requests the HTTP layer refuses (413 body, 431 head) leave an audit record too', async () => {
     const latest = async () => (await server.admin('GET', '/audit?event=revoke&limit=1')).json.events[0];
     const waitFor = async (outcome) => {
