@@ -37,6 +37,7 @@ enum stmt_id {
     Q_TOKEN_GET,
     Q_TOKEN_PUT,
     Q_TOKEN_SET_STATE,
+    Q_TOKEN_LOOK,
     Q_STATUS_INVALIDATE,
     Q_STATUS_GRANT_INVALIDATE,
     Q_STATUS_CLIENT_GRANT_INVALIDATE,
@@ -92,6 +93,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE hash = ?1",
     [Q_TOKEN_PUT] = "INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
     [Q_TOKEN_SET_STATE] = "UPDATE tokens SET state = ?2 WHERE hash = ?1",
+    /* what a revocation needs of a presented token (job_revoke): not the whole row */
+    [Q_TOKEN_LOOK] = "SELECT state, exp, client_id, grant_id, sub, status_idx FROM tokens "
+                     "WHERE hash = ?1",
     /* The status list's set bits (status_invalid, migration 0009): every statement that takes a
      * token's state away from 0 first adds its status index here, in the same transaction. An
      * index stays when its row is purged: the token is no less invalid for having expired. */
@@ -2360,6 +2364,41 @@ static enum rs_err audit_insert(struct conn *w, const char *event, const char *c
     return step_done(w, st);
 }
 
+/* The columns of a token a revocation decides on (Q_TOKEN_LOOK). */
+struct token_look {
+    int state;
+    int64_t exp, status_idx;
+    char client_id[RS_ID_MAX + 1];
+    char grant_id[RS_GRANT_ID_LEN + 1];
+    bool has_sub;
+};
+
+static enum rs_err look_token(struct conn *w, const unsigned char key[RS_TOKEN_KEY_LEN],
+                              struct token_look *out)
+{
+    sqlite3_stmt *st = stmt(w, Q_TOKEN_LOOK);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_KEY(st, 1, key);
+    int rc = sqlite3_step(st);
+    enum rs_err e = RS_OK;
+    if (rc == SQLITE_ROW) {
+        out->state = sqlite3_column_int(st, 0);
+        out->exp = sqlite3_column_int64(st, 1);
+        col_text(st, 2, out->client_id, sizeof out->client_id);
+        col_text(st, 3, out->grant_id, sizeof out->grant_id);
+        out->has_sub = sqlite3_column_bytes(st, 4) > 0;
+        out->status_idx = sqlite3_column_int64(st, 5);
+    } else if (rc == SQLITE_DONE) {
+        e = RS_ERR_NOT_FOUND;
+    } else {
+        log_sqlite("token_look", w->db);
+        e = RS_ERR_STORE;
+    }
+    done(st);
+    return e;
+}
+
 static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
 {
     struct revoke_arg *a = arg;
@@ -2398,8 +2437,8 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
     } else {
         assert(r->n <= RS_REVOKE_MAX_TOKENS);
         for (size_t i = 0; i < r->n && !e; i++) {
-            struct rs_token t;
-            enum rs_err g = get_token(w, r->hashes[i], &t);
+            struct token_look t;
+            enum rs_err g = look_token(w, r->hashes[i], &t);
             if (g == RS_ERR_NOT_FOUND)
                 continue;
             if (g) {
@@ -2418,7 +2457,7 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
             size_t before = l.n;
             e = add_grant(&l.ids, &l.n, &l.cap, t.grant_id);
             if (!e && l.n > before) {
-                key_of[before] = *t.sub ? -1 : (long)i;
+                key_of[before] = t.has_sub ? -1 : (long)i;
                 status_of[before] = t.status_idx;
             }
         }
