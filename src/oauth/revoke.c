@@ -40,6 +40,13 @@ static void audit_async(struct rs_ctx *ctx, const char *client_id, const char *o
     rs_buf_free(&d);
 }
 
+/* The audit outcome of a revocation that failed on the server's side: 503 when the store could
+ * not commit (RFC 7009 §2.2.1), 500 for anything else (out of memory). */
+static const char *failure_outcome(enum rs_err e)
+{
+    return e == RS_ERR_STORE ? "store_unavailable" : "server_error";
+}
+
 static enum rs_err ok_empty(struct rs_resp *resp)
 {
     /* RFC 7009 §2.2: 200, the content is ignored by the client; no caching */
@@ -153,7 +160,7 @@ static void rv_finish(void *arg, struct rs_resp *resp)
          * own audit record went with its transaction; this one says why (logged in full if the
          * store cannot take it either). */
         rs_oauth_error_from(resp, a->ctx.cfg, a->result);
-        audit_async(&a->ctx, a->client_id, "store_unavailable", NULL, a->r.presented);
+        audit_async(&a->ctx, a->client_id, failure_outcome(a->result), NULL, a->r.presented);
     } else {
         ok_empty(resp);
     }
@@ -236,7 +243,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         if (nkeys) {
             hashes = malloc(nkeys * sizeof *hashes);
             if (!hashes) {
-                audit_async(ctx, client.client_id, "store_unavailable", hint, presented);
+                audit_async(ctx, client.client_id, failure_outcome(RS_ERR_NOMEM), hint, presented);
                 e = RS_ERR_NOMEM;
                 goto out;
             }
@@ -272,7 +279,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         struct rv_async *a = calloc(1, sizeof *a);
         if (!a) {
             rs_buf_free(&extra);
-            audit_async(ctx, client.client_id, "store_unavailable", hint, presented);
+            audit_async(ctx, client.client_id, failure_outcome(RS_ERR_NOMEM), hint, presented);
             e = RS_ERR_NOMEM;
             goto out;
         }
@@ -300,7 +307,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         e = refuse_foreign(ctx, &r, resp);
     } else if (e) {
         /* RFC 7009 §2.2.1: 503 and the client assumes the token still exists */
-        audit_async(ctx, client.client_id, "store_unavailable", hint, presented);
+        audit_async(ctx, client.client_id, failure_outcome(e), hint, presented);
         e = rs_oauth_error_from(resp, cfg, e);
     } else {
         e = ok_empty(resp);

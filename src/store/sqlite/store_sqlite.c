@@ -1238,6 +1238,15 @@ static void bind_key_range(sqlite3_stmt *st, int lo, int hi, const struct key_ra
     sqlite3_bind_blob(st, hi, r->hi, r->hi_len, SQLITE_STATIC);
 }
 
+/* n token rows were just set to revoked: the transaction's count (conn.revoked, for
+ * rescind_tokens_revoked_total) and the caller's, when it keeps one. */
+static void count_revoked(struct conn *w, size_t *count, size_t n)
+{
+    w->revoked += n;
+    if (count)
+        *count += n;
+}
+
 /* Sets the status list bit of one token (status_idx 0: the token has none). */
 static enum rs_err status_invalidate(struct conn *w, int64_t status_idx)
 {
@@ -1270,9 +1279,7 @@ static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *co
         BIND_TEXT(c, 3, grant_id);
         e = step_done(w, c);
         if (!e)
-            w->revoked += (uint64_t)sqlite3_changes(w->db);
-        if (!e && count)
-            *count += (size_t)sqlite3_changes(w->db);
+            count_revoked(w, count, (size_t)sqlite3_changes(w->db));
         return e;
     }
     sqlite3_stmt *g = stmt(w, Q_GRANT_REVOKE), *t = stmt(w, Q_GRANT_TOKENS_REVOKE),
@@ -1291,9 +1298,7 @@ static enum rs_err revoke_grant(struct conn *w, const char *grant_id, size_t *co
     BIND_TEXT(t, 1, grant_id);
     e = step_done(w, t);
     if (!e)
-        w->revoked += (uint64_t)sqlite3_changes(w->db);
-    if (!e && count)
-        *count += (size_t)sqlite3_changes(w->db);
+        count_revoked(w, count, (size_t)sqlite3_changes(w->db));
     return e;
 }
 
@@ -1367,11 +1372,9 @@ static enum rs_err revoke_client_cc(struct conn *w, const char *client_id, size_
     }
     done(st);
     if (!e)
-        w->revoked += n;
+        count_revoked(w, tokens, n);
     if (!e && grants)
         *grants += n;
-    if (!e && tokens)
-        *tokens += n;
     return e;
 }
 
@@ -1405,17 +1408,19 @@ enum rs_err rs_store_tokens_put(struct rs_store *s, const struct rs_token *toks,
     return run_write_job(s, job_tokens_put, &a, true);
 }
 
-static enum rs_err get_token(struct conn *c, const unsigned char key[RS_TOKEN_KEY_LEN],
-                             struct rs_token *out)
+/* Runs q, a query of one token by its key (?1), and hands its row to map. NOT_FOUND without. */
+static enum rs_err token_by_key(struct conn *c, enum stmt_id q,
+                                const unsigned char key[RS_TOKEN_KEY_LEN],
+                                void (*map)(sqlite3_stmt *st, void *out), void *out)
 {
-    sqlite3_stmt *st = stmt(c, Q_TOKEN_GET);
+    sqlite3_stmt *st = stmt(c, q);
     if (!st)
         return RS_ERR_STORE;
     BIND_KEY(st, 1, key);
     int rc = sqlite3_step(st);
     enum rs_err e = RS_OK;
     if (rc == SQLITE_ROW)
-        row_token(st, out);
+        map(st, out);
     else if (rc == SQLITE_DONE)
         e = RS_ERR_NOT_FOUND;
     else {
@@ -1424,6 +1429,17 @@ static enum rs_err get_token(struct conn *c, const unsigned char key[RS_TOKEN_KE
     }
     done(st);
     return e;
+}
+
+static void map_token(sqlite3_stmt *st, void *out)
+{
+    row_token(st, out);
+}
+
+static enum rs_err get_token(struct conn *c, const unsigned char key[RS_TOKEN_KEY_LEN],
+                             struct rs_token *out)
+{
+    return token_by_key(c, Q_TOKEN_GET, key, map_token, out);
 }
 
 static void token_cache_clear(struct token_cache *tc, uint64_t gen)
@@ -2343,8 +2359,7 @@ static enum rs_err revoke_cc_token(struct conn *w, const unsigned char key[RS_TO
     BIND_KEY(st, 1, key);
     enum rs_err e = step_done(w, st);
     if (!e && sqlite3_changes(w->db)) {
-        *count += (size_t)sqlite3_changes(w->db);
-        w->revoked += (uint64_t)sqlite3_changes(w->db);
+        count_revoked(w, count, (size_t)sqlite3_changes(w->db));
         e = status_invalidate(w, status_idx);
     }
     return e;
@@ -2373,30 +2388,21 @@ struct token_look {
     bool has_sub;
 };
 
+static void map_look(sqlite3_stmt *st, void *out_)
+{
+    struct token_look *out = out_;
+    out->state = sqlite3_column_int(st, 0);
+    out->exp = sqlite3_column_int64(st, 1);
+    col_text(st, 2, out->client_id, sizeof out->client_id);
+    col_text(st, 3, out->grant_id, sizeof out->grant_id);
+    out->has_sub = sqlite3_column_bytes(st, 4) > 0;
+    out->status_idx = sqlite3_column_int64(st, 5);
+}
+
 static enum rs_err look_token(struct conn *w, const unsigned char key[RS_TOKEN_KEY_LEN],
                               struct token_look *out)
 {
-    sqlite3_stmt *st = stmt(w, Q_TOKEN_LOOK);
-    if (!st)
-        return RS_ERR_STORE;
-    BIND_KEY(st, 1, key);
-    int rc = sqlite3_step(st);
-    enum rs_err e = RS_OK;
-    if (rc == SQLITE_ROW) {
-        out->state = sqlite3_column_int(st, 0);
-        out->exp = sqlite3_column_int64(st, 1);
-        col_text(st, 2, out->client_id, sizeof out->client_id);
-        col_text(st, 3, out->grant_id, sizeof out->grant_id);
-        out->has_sub = sqlite3_column_bytes(st, 4) > 0;
-        out->status_idx = sqlite3_column_int64(st, 5);
-    } else if (rc == SQLITE_DONE) {
-        e = RS_ERR_NOT_FOUND;
-    } else {
-        log_sqlite("token_look", w->db);
-        e = RS_ERR_STORE;
-    }
-    done(st);
-    return e;
+    return token_by_key(w, Q_TOKEN_LOOK, key, map_look, out);
 }
 
 static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
