@@ -21,15 +21,20 @@
 
 #define MAX_TOKENS RS_REVOKE_MAX_TOKENS
 
-/* Audit records for requests that revoke nothing are queued without waiting for durability. */
-static void audit_async(struct rs_ctx *ctx, const char *client_id, const char *outcome,
-                        const char *hint, size_t presented)
+/* Audit records for requests that revoke nothing are queued without waiting for durability.
+ * Like a revocation's own record, each names the request (X-Request-Id, the log lines'
+ * request_id), so that an audit entry leads to the request's log lines. */
+static void audit_async(struct rs_ctx *ctx, const char *request_id, const char *client_id,
+                        const char *outcome, const char *hint, size_t presented)
 {
     struct rs_buf d;
     rs_buf_init(&d, 0);
     rs_buf_puts(&d, "{\"presented\":");
     rs_buf_put_i64(&d, (long long)presented);
     rs_buf_puts(&d, ",\"tokens_revoked\":0,\"grants_revoked\":0,\"grant_ids\":[]");
+    rs_buf_puts(&d, ",\"request_id\":\"");
+    rs_buf_json_escape(&d, request_id);
+    rs_buf_puts(&d, "\"");
     if (hint && strlen(hint) < 64) { /* as in the revocation's own record: a hint, not a body */
         rs_buf_puts(&d, ",\"hint\":\"");
         rs_buf_json_escape(&d, hint);
@@ -123,6 +128,7 @@ struct rv_async {
     struct rs_revoke_req r;
     struct rs_revoke_result out;
     char client_id[RS_ID_MAX + 1];
+    char request_id[sizeof ((struct rs_req *)0)->request_id];
     unsigned char (*keys)[RS_TOKEN_KEY_LEN]; /* heap */
     char *audit_extra;                       /* heap */
     enum rs_err result;
@@ -160,7 +166,7 @@ static void rv_finish(void *arg, struct rs_resp *resp)
          * own audit record went with its transaction; this one says why (logged in full if the
          * store cannot take it either). */
         rs_oauth_error_from(resp, a->ctx.cfg, a->result);
-        audit_async(&a->ctx, a->client_id, failure_outcome(a->result), NULL, a->r.presented);
+        audit_async(&a->ctx, a->request_id, a->client_id, failure_outcome(a->result), NULL, a->r.presented);
     } else {
         ok_empty(resp);
     }
@@ -178,23 +184,23 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     unsigned char(*hashes)[RS_TOKEN_KEY_LEN] = NULL;
     enum rs_err e;
     if (!rs_oauth_method(ctx, req, resp, "POST")) {
-        audit_async(ctx, NULL, "method_not_allowed", NULL, 0);
+        audit_async(ctx, req->request_id, NULL, "method_not_allowed", NULL, 0);
         return RS_OK;
     }
     e = rs_oauth_read_form(ctx, req, resp, &form);
     if (e) {
         if (e == RS_ERR_INVALID)
-            audit_async(ctx, NULL, "invalid_request", NULL, 0);
+            audit_async(ctx, req->request_id, NULL, "invalid_request", NULL, 0);
         goto out;
     }
     e = rs_client_authenticate(ctx, req, &form, &client, resp);
     if (e) {
-        audit_async(ctx, resp->client_id, "invalid_client", NULL, 0);
+        audit_async(ctx, req->request_id, resp->client_id, "invalid_client", NULL, 0);
         goto out;
     }
     /* Janssen order: the flag is checked after authentication (401 before 403) */
     if (!rs_oauth_feature(ctx, RS_FEATURE_REVOKE_TOKEN, resp)) {
-        audit_async(ctx, client.client_id, "feature_disabled", NULL, 0);
+        audit_async(ctx, req->request_id, client.client_id, "feature_disabled", NULL, 0);
         goto out;
     }
     const char *token = rs_form_get(&form, "token");
@@ -203,7 +209,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     if (!token || !token[strspn(token, " \t\r\n")]) {
         rs_oauth_error(resp, cfg, RS_OAUTH_INVALID_REQUEST, "token is required",
                        "Failed to validate token.");
-        audit_async(ctx, client.client_id, "invalid_request", hint, 0);
+        audit_async(ctx, req->request_id, client.client_id, "invalid_request", hint, 0);
         goto out;
     }
     if (rs_hooks_revoke_installed() && !req->may_block) {
@@ -213,7 +219,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     }
     struct rs_revoke_hook_ctx hc = {&client, &form, resp};
     if (!rs_hooks_run_revoke(&hc)) {
-        audit_async(ctx, client.client_id, "denied_by_hook", hint, 0);
+        audit_async(ctx, req->request_id, client.client_id, "denied_by_hook", hint, 0);
         e = ok_empty(resp);
         goto out;
     }
@@ -234,7 +240,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         if (n < 0) {
             rs_oauth_error(resp, cfg, RS_OAUTH_INVALID_REQUEST, "too many tokens in one request",
                            NULL);
-            audit_async(ctx, client.client_id, "invalid_request", hint, 0);
+            audit_async(ctx, req->request_id, client.client_id, "invalid_request", hint, 0);
             goto out;
         }
         nkeys = drop_unknown_untimed(ctx, keys, nkeys);
@@ -243,7 +249,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         if (nkeys) {
             hashes = malloc(nkeys * sizeof *hashes);
             if (!hashes) {
-                audit_async(ctx, client.client_id, failure_outcome(RS_ERR_NOMEM), hint, presented);
+                audit_async(ctx, req->request_id, client.client_id, failure_outcome(RS_ERR_NOMEM), hint, presented);
                 e = RS_ERR_NOMEM;
                 goto out;
             }
@@ -260,7 +266,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
          * first, to spare already revoked ones a durable write, cost a reader lookup of 9 µs on
          * every revocation that did revoke: the WAL pages it reads are fetched with pread, and
          * the pages of recently issued tokens are in the WAL.) */
-        audit_async(ctx, client.client_id, "nothing_to_revoke", hint, presented);
+        audit_async(ctx, req->request_id, client.client_id, "nothing_to_revoke", hint, presented);
         e = ok_empty(resp);
         goto out;
     }
@@ -279,12 +285,13 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         struct rv_async *a = calloc(1, sizeof *a);
         if (!a) {
             rs_buf_free(&extra);
-            audit_async(ctx, client.client_id, failure_outcome(RS_ERR_NOMEM), hint, presented);
+            audit_async(ctx, req->request_id, client.client_id, failure_outcome(RS_ERR_NOMEM), hint, presented);
             e = RS_ERR_NOMEM;
             goto out;
         }
         a->r = r;
         snprintf(a->client_id, sizeof a->client_id, "%s", client.client_id);
+        snprintf(a->request_id, sizeof a->request_id, "%s", req->request_id);
         a->r.client_id = a->client_id;
         a->keys = hashes; /* ownership moves to a */
         hashes = NULL;
@@ -307,7 +314,7 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
         e = refuse_foreign(ctx, &r, resp);
     } else if (e) {
         /* RFC 7009 §2.2.1: 503 and the client assumes the token still exists */
-        audit_async(ctx, client.client_id, failure_outcome(e), hint, presented);
+        audit_async(ctx, req->request_id, client.client_id, failure_outcome(e), hint, presented);
         e = rs_oauth_error_from(resp, cfg, e);
     } else {
         e = ok_empty(resp);
@@ -321,9 +328,8 @@ out:
 
 void rs_revoke_refused(struct rs_ctx *ctx, const struct rs_req *req, int status)
 {
-    (void)req;
     /* answered by the HTTP layer before the body was read or the client authenticated: no
      * client to name */
-    audit_async(ctx, NULL, status == 413 ? "request_too_large" : "request_headers_too_large",
+    audit_async(ctx, req->request_id, NULL, status == 413 ? "request_too_large" : "request_headers_too_large",
                 NULL, 0);
 }

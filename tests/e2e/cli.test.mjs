@@ -141,7 +141,9 @@ test('config get / set, including refused values', async () => {
 
   r = cli(['config', 'describe', 'accessTokenLifetime']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^accessTokenLifetime\s+integer\s+300\s+no\s+Access token lifetime in seconds$/m);
+  assert.match(r.stdout, /^accessTokenLifetime\s+integer\s+300\s+1\.\.31536000\s+no\s+Access token lifetime in seconds$/m);
+  r = cli(['config', 'describe', 'issuer']); // no range for a string
+  assert.match(r.stdout, /^issuer\s+string\s+no\s+Issuer identifier/m);
   r = cli(['--json', 'config', 'describe', 'listen']);
   assert.equal(JSON.parse(r.stdout).restart_required, true);
   assertOneErrorLine(cli(['config', 'describe', 'noSuchThing']), /noSuchThing/);

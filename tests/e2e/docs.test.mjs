@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer } from './lib/server.mjs';
 
-test('docs/configuration.md documents every property, with its default', async () => {
+test('docs/configuration.md documents every property, with its default and range', async () => {
   const s = await startServer();
   try {
     const cfg = (await s.admin('GET', '/config')).json;
+    const props = (await s.admin('GET', '/config/properties')).json.properties;
     const doc = readFileSync('docs/configuration.md', 'utf8');
     const names = Object.keys(cfg);
     assert.ok(names.length >= 20);
@@ -18,6 +19,13 @@ test('docs/configuration.md documents every property, with its default', async (
       if (!['listen', 'dbPath', 'issuer'].includes(n)) {
         assert.ok(row.includes('`' + JSON.stringify(cfg[n]) + '`'), `${n}: default ${JSON.stringify(cfg[n])} not in its row`);
       }
+    }
+    // every integer's enforced bounds, as the row writes them ("1 – 3600", "0 – 256")
+    const ints = props.filter((p) => p.type === 'integer');
+    assert.ok(ints.length >= 8);
+    for (const p of ints) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${p.name}\` |`));
+      assert.ok(row.includes(`${p.minimum} – ${p.maximum}`), `${p.name}: range ${p.minimum} – ${p.maximum} not in its row`);
     }
   } finally {
     await s.cleanup();

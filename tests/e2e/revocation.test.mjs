@@ -284,10 +284,12 @@ describe('revocation, default configuration', () => {
   test('every revocation request leaves one audit record, never the token', async () => {
     const before = (await server.admin('GET', `/audit?event=revoke&client_id=${a.client_id}&limit=1000`)).json.events.length;
     const t = await clientCredentials(as, a, 'read');
-    await rawRevoke(server, a, { token: t.access_token, token_type_hint: 'access_token' });
-    await rawRevoke(server, a, { token: 'unknown' });
-    await rawRevoke(server, a, '');
-    await server.form('/revoke', { token: 'x' }, { headers: { authorization: basic(a.client_id, 'wrong') } });
+    const answers = [
+      await rawRevoke(server, a, { token: t.access_token, token_type_hint: 'access_token' }),
+      await rawRevoke(server, a, { token: 'unknown' }),
+      await rawRevoke(server, a, ''),
+      await server.form('/revoke', { token: 'x' }, { headers: { authorization: basic(a.client_id, 'wrong') } }),
+    ];
     // records of no-op outcomes are written asynchronously (within a few ms): poll up to 3 s,
     // then check that there are exactly four
     const list = async () => (await server.admin('GET', `/audit?event=revoke&client_id=${a.client_id}&limit=1000`)).json.events;
@@ -307,6 +309,10 @@ describe('revocation, default configuration', () => {
     assert.equal(revoked.detail.hint, 'access_token');
     assert.ok(revoked.time > 0);
     assert.equal(JSON.stringify(ev).indexOf(t.access_token), -1);
+    // each record names its request: the X-Request-Id of the answer (and of the log lines)
+    const ids = answers.map((r) => r.headers.get('x-request-id'));
+    assert.ok(ids.every((id) => /^[0-9a-f]{16}$/.test(id)), ids.join());
+    assert.deepEqual(ev.slice(0, 4).map((e) => e.detail.request_id).sort(), [...ids].sort());
   });
 
   test('an audit record keeps a hint of up to 63 characters, not a hint the size of a body', async () => {

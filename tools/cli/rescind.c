@@ -695,7 +695,8 @@ static int config_get(struct cli *c, int argc, char **argv)
 
 static int config_describe(struct cli *c, int argc, char **argv)
 {
-    static const char *const headers[] = {"PROPERTY", "TYPE", "DEFAULT", "RESTART", "DESCRIPTION"};
+    static const char *const headers[] = {"PROPERTY", "TYPE", "DEFAULT", "RANGE", "RESTART",
+                                          "DESCRIPTION"};
     json_t *out = NULL, *p, *rows;
     size_t i;
     bool found = false;
@@ -714,9 +715,15 @@ static int config_describe(struct cli *c, int argc, char **argv)
             continue;
         }
         char *def = cell(json_object_get(p, "default"));
-        json_array_append_new(rows, json_pack("[s,s,s,s,s]", str(json_object_get(p, "name")),
+        /* integers only: the bounds the server enforces (PATCH answers 400 outside them) */
+        char range[48] = "";
+        json_t *min = json_object_get(p, "minimum"), *max = json_object_get(p, "maximum");
+        if (json_is_integer(min) && json_is_integer(max))
+            snprintf(range, sizeof range, "%" JSON_INTEGER_FORMAT "..%" JSON_INTEGER_FORMAT,
+                     json_integer_value(min), json_integer_value(max));
+        json_array_append_new(rows, json_pack("[s,s,s,s,s,s]", str(json_object_get(p, "name")),
                                               str(json_object_get(p, "type")), def ? def : "",
-                                              json_is_true(json_object_get(p, "restart_required"))
+                                              range, json_is_true(json_object_get(p, "restart_required"))
                                                   ? "yes"
                                                   : "no",
                                               str(json_object_get(p, "description"))));
@@ -726,7 +733,7 @@ static int config_describe(struct cli *c, int argc, char **argv)
         fprintf(stderr, "rescind: no such property: %s\n", argv[0]);
         rc = EXIT_REFUSED;
     } else if (!c->json) {
-        print_table(headers, 5, rows);
+        print_table(headers, 6, rows);
     }
     json_decref(rows);
     json_decref(out);
