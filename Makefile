@@ -2,27 +2,40 @@
 # (apt packages, npm packages from the lockfile, CMake builds), then run.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
+# What building and running needs (make run), then what only the tests and benchmarks add: make run
+# does not pull in a browser and Node.js. liblua5.4-dev and libpq-dev are the stack's (scripts,
+# PostgreSQL store) and installed with it, though nothing links them yet.
 DEB_PACKAGES := build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev librhonabwy-dev \
   libgnutls28-dev libsodium-dev libsqlite3-dev libpq-dev liblua5.4-dev libcurl4-openssl-dev \
-  libncurses-dev libcmocka-dev zlib1g-dev wrk tmux chromium sqlite3 curl util-linux
+  libncurses-dev libcmocka-dev zlib1g-dev curl
+TEST_DEB_PACKAGES := wrk tmux chromium sqlite3 util-linux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps npm-deps build build-asan run check unit unit-asan e2e bench clean
+.PHONY: all deps test-deps npm-deps build build-asan run check unit unit-asan e2e bench clean
 
 all: build
 
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+# apt_install PACKAGES: installs those not installed yet (apt-get update only when needed)
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	$(2) \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES),)
+
+# Node.js only when there is none at all (see npm-deps for its version)
+test-deps: deps
+	$(call apt_install,$(TEST_DEB_PACKAGES),command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm";)
 
 # The end-to-end tests need Node.js 20 or later (oauth4webapi's baseline; playwright-core's
 # "engines"). Debian 12's own nodejs package is 18, so where node is older the tests cannot run:
 # say so plainly instead of failing somewhere inside them.
-npm-deps: deps
+npm-deps: test-deps
 	@major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); \
 	if [ "$$major" -lt 20 ]; then \
 	  echo "make check: the end-to-end tests need Node.js >= 20 (found $$(node --version 2>/dev/null || echo none));" \
@@ -46,7 +59,7 @@ run: build
 check: build build-asan npm-deps
 	@scripts/check.sh
 
-bench: build
+bench: build test-deps
 	@bench/run.sh
 
 clean:
