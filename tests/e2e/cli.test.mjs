@@ -84,7 +84,7 @@ test('client revoke reports the counts', async () => {
   assert.match(r.stdout, /revoked 1 grant\(s\), 1 token\(s\)/);
 });
 
-test('user add reads the password from stdin; list and rm', async () => {
+test('user add reads the password from stdin; list, show and rm', async () => {
   let r = cli(['user', 'add', 'frank', '--email', 'frank@example.com', '--name', 'Frank F'], { input: 'a long enough password\n' });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /created user frank/);
@@ -94,6 +94,14 @@ test('user add reads the password from stdin; list and rm', async () => {
   r = cli(['user', 'list']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^frank\s+[0-9a-f]{32}\s+frank@example\.com\s+Frank F$/m);
+
+  r = cli(['user', 'show', 'frank']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^sub\\s+${u.sub}$`, 'm'));
+  assert.match(r.stdout, /^email\s+frank@example\.com$/m);
+  assert.doesNotMatch(r.stdout, /pw_hash|argon2/, 'never the password hash');
+  assert.equal(JSON.parse(cli(['--json', 'user', 'show', 'frank']).stdout).username, 'frank');
+  assertOneErrorLine(cli(['user', 'show', 'nobody']), /no such user/);
 
   assertOneErrorLine(cli(['user', 'add', 'grace'], { input: 'short\n' }), /password/);
   assertOneErrorLine(cli(['user', 'add', 'frank'], { input: 'another long password\n' }), /already exists/);

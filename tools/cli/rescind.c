@@ -34,7 +34,7 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  client add|list|show|rm|revoke   manage OAuth clients\n"
-    "  user add|list|rm                 manage end users\n"
+    "  user add|list|show|rm            manage end users\n"
     "  audit                            show the audit log\n"
     "  config get|set|describe          read, change or explain the live configuration\n"
     "  feature list|enable|disable      feature flags\n"
@@ -66,6 +66,7 @@ static const char usage_client[] =
 static const char usage_user[] =
     "usage: rescind user add NAME [--email EMAIL] [--name FULL_NAME]\n"
     "       rescind user list\n"
+    "       rescind user show NAME      the user's sub, email, name and creation time\n"
     "       rescind user rm NAME        delete the user and revoke all their grants\n"
     "\n"
     "  'user add' reads the password from stdin when stdin is not a terminal (first line),\n"
@@ -559,17 +560,23 @@ static int user_list(struct cli *c)
     return rc;
 }
 
-static int user_rm(struct cli *c, int argc, char **argv)
+/* user show NAME / user rm NAME */
+static int user_one(struct cli *c, const char *verb, int argc, char **argv)
 {
     if (argc == 1 && is_help(argv[0]))
         return printf("%s", usage_user), 0;
     if (argc != 1)
-        return usage_error(usage_user, "%s", "user rm takes exactly one user name");
+        return usage_error(usage_user, "user %s takes exactly one user name", verb);
+    bool rm = !strcmp(verb, "rm");
     char *path = path_with(c, "/users/", argv[0], "");
     json_t *out = NULL;
-    int rc = path ? call(c, "DELETE", path, NULL, &out) : EXIT_REFUSED;
+    int rc = path ? call(c, rm ? "DELETE" : "GET", path, NULL, &out) : EXIT_REFUSED;
     free(path);
-    if (!rc && !c->json)
+    if (!rc && c->json && !rm)
+        print_json(out);
+    else if (!rc && !rm)
+        print_object(out);
+    else if (!rc && !c->json)
         printf("deleted user %s (their grants are revoked)\n", argv[0]);
     json_decref(out);
     return rc;
@@ -584,8 +591,8 @@ static int cmd_user(struct cli *c, int argc, char **argv)
         return printf("%s", usage_user), 0;
     if (!strcmp(sub, "add"))
         return user_add(c, argc - 1, argv + 1);
-    if (!strcmp(sub, "rm"))
-        return user_rm(c, argc - 1, argv + 1);
+    if (!strcmp(sub, "show") || !strcmp(sub, "rm"))
+        return user_one(c, sub, argc - 1, argv + 1);
     if (!strcmp(sub, "list")) {
         if (argc > 1)
             return is_help(argv[1]) ? (printf("%s", usage_user), 0)
