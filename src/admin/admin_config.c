@@ -42,8 +42,26 @@ static enum rs_err diff(const struct rs_config *a, const struct rs_config *b, js
         json_t *va = json_object_get(ja, n), *vb = json_object_get(jb, n);
         if (json_equal(va, vb))
             continue;
-        if (json_array_append_new(changes, json_pack("{s:s,s:o,s:o}", "name", n, "from",
-                                                     audit_value(n, va), "to", audit_value(n, vb))))
+        json_t *c = json_pack("{s:s,s:o,s:o}", "name", n, "from", audit_value(n, va), "to",
+                              audit_value(n, vb));
+        /* featureFlags: [] means every feature on (Janssen), so "from":[] "to":[five flags]
+         * would read as five features switched on; name the features that really changed */
+        if (c && strcmp(n, "featureFlags") == 0) {
+            json_t *on = json_array(), *off = json_array();
+            int bad = !on || !off;
+            for (int f = 0; !bad && f < RS_FEATURE_COUNT; f++)
+                if (a->feature_on[f] != b->feature_on[f])
+                    bad = json_array_append_new(b->feature_on[f] ? on : off,
+                                                json_string(rs_feature_name((enum rs_feature)f)));
+            /* set_new takes its value (a NULL one fails) either way */
+            bad |= json_object_set_new(c, "features_enabled", on);
+            bad |= json_object_set_new(c, "features_disabled", off);
+            if (bad) {
+                json_decref(c);
+                c = NULL;
+            }
+        }
+        if (json_array_append_new(changes, c))
             e = RS_ERR_NOMEM;
         if (!e && (rs_props[i].flags & RS_PROP_RESTART) &&
             json_array_append_new(restart, json_string(n)))

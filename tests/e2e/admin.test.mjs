@@ -291,6 +291,14 @@ test('features: disable REVOKE_TOKEN drops revocation_endpoint from discovery, e
   assert.ok(r.json.features.every((f) => f.enabled));
   assert.ok((await discovery()).revocation_endpoint);
 
+  // the audit names the features that changed ([] means every feature on, so from/to alone mislead)
+  const flagChanges = (await server.admin('GET', '/audit?event=config_change')).json.events
+    .map((e) => e.detail.changes.find((x) => x.name === 'featureFlags')).filter(Boolean);
+  const [enable, disable] = flagChanges; // newest first
+  assert.deepEqual(disable.from, []);
+  assert.deepEqual([disable.features_enabled, disable.features_disabled], [[], ['REVOKE_TOKEN']]);
+  assert.deepEqual([enable.features_enabled, enable.features_disabled], [['REVOKE_TOKEN'], []]);
+
   r = await server.admin('POST', '/features/NO_SUCH_FLAG/disable');
   assert.equal(r.status, 404);
   r = await server.admin('GET', '/features/REVOKE_TOKEN/disable');
