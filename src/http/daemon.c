@@ -57,6 +57,7 @@ struct conn_state {
     bool deferred;            /* suspended, handled (or being handled) by a handler thread */
     atomic_bool ready;        /* the handler thread (or the async write) is done */
     bool async;               /* completed through resp.async_* */
+    bool finished;            /* finish() rendered the answer (st->resp is freed) */
     struct rs_req req;
     struct rs_resp resp;
     unsigned route;
@@ -291,7 +292,33 @@ static enum MHD_Result finish(struct MHD_Connection *conn, struct conn_state *st
     enum MHD_Result ret = send_resp(conn, resp);
     rs_resp_free(resp);
     rs_form_free(&st->req.query);
+    st->finished = true;
     return ret;
+}
+
+/* A deferred request whose client went away before its answer was sent (a reset while the
+ * durable write or the handler thread ran): libmicrohttpd completes it without calling
+ * on_request again, so finish() never runs. The answer is made (async_finish frees what the
+ * asynchronous part owns, such as its config reference) and dropped: its body, which may hold a
+ * token or a client secret, is wiped, and the request is logged as aborted with the status it
+ * would have had. What it wrote stays written: a token issued to a client that left is valid,
+ * as if the answer had been lost on the way. */
+static void drop_unsent(struct conn_state *st)
+{
+    rs_log_set_request(st->req.request_id);
+    if (st->async)
+        st->resp.async_finish(st->resp.async_arg, &st->resp);
+    char status[RS_I64_STRLEN], dur[RS_I64_STRLEN];
+    rs_fmt_i64(status, st->resp.status);
+    rs_fmt_i64(dur, (long long)(rs_clock_mono_us() - st->t0));
+    rs_log_write(RS_LOG_INFO, "http", "request_aborted", "request_id", st->req.request_id,
+                 "method", st->req.method, "path", st->req.path, "status", status, "duration_us",
+                 dur, "client_id", st->resp.client_id[0] ? st->resp.client_id : NULL, "remote",
+                 st->req.remote_addr, NULL);
+    rs_log_set_request(NULL);
+    rs_resp_free(&st->resp);
+    rs_form_free(&st->req.query);
+    st->finished = true;
 }
 
 static void enqueue(struct rs_http *h, struct conn_state *st)
@@ -495,8 +522,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!st)
         return;
     if (st->deferred && !atomic_load(&st->ready)) {
-        /* cannot happen: a suspended connection is not completed before it is resumed */
+        /* cannot happen: a suspended connection is not completed before it is resumed (what
+         * the request owns is left alone: the write or handler still uses it) */
         RS_LOG_ERROR("deferred_request_lost", NULL);
+    } else if (st->deferred && !st->finished) {
+        drop_unsent(st);
     }
     state_free(st);
     *con_cls = NULL;
