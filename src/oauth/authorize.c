@@ -452,6 +452,14 @@ out:
 
 enum rs_err rs_authorize_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
 {
+    /* HEAD is safe (RFC 9110 §9.2.1), and a GET here may issue a code: no HEAD at all, rather
+     * than a HEAD that issues codes nobody receives */
+    if (strcmp(req->method, "HEAD") == 0) {
+        rs_oauth_error(resp, ctx->cfg, RS_OAUTH_METHOD_NOT_ALLOWED,
+                       "HEAD is not served here: a GET may issue an authorization code", NULL);
+        rs_resp_header(resp, "Allow", "GET, POST");
+        return RS_OK;
+    }
     if (!rs_oauth_method(ctx, req, resp, "GET, POST"))
         return RS_OK;
     enum rs_err e = strcmp(req->method, "POST") == 0 ? authorize_post(ctx, req, resp)

@@ -12,11 +12,47 @@
 
 /* A redirect URI must be absolute, without fragment (RFC 6749 §3.1.2); plain http only for
  * loopback hosts (RFC 8252 §7.3); private-use schemes (with a dot) for native apps. */
-/* True when the port part at p (after a ':') is 1-5 digits followed by '/', '?' or the end. */
+/* True when the port part at p (after a ':') is a port number (1-65535) followed by '/', '?' or
+ * the end. */
 static bool port_then_path(const char *p)
 {
     size_t d = strspn(p, "0123456789");
-    return d >= 1 && d <= 5 && (p[d] == '\0' || p[d] == '/' || p[d] == '?');
+    return d >= 1 && d <= 5 && strtol(p, NULL, 10) >= 1 && strtol(p, NULL, 10) <= 65535 &&
+           (p[d] == '\0' || p[d] == '/' || p[d] == '?');
+}
+
+/* A URI is ASCII without controls or spaces (RFC 3986 §2; other characters are
+ * percent-encoded). It ends up in a Location header: CR or LF would break it. */
+static bool uri_chars_ok(const char *u)
+{
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return false;
+    return true;
+}
+
+/* The authority of an https URI (after "https://"): a host, an optional valid port. */
+static bool https_authority_ok(const char *a)
+{
+    size_t len = strcspn(a, "/?");
+    if (!len)
+        return false;
+    const char *host_end = a;
+    if (*a == '[') { /* IPv6 literal */
+        host_end = memchr(a, ']', len);
+        if (!host_end || host_end == a + 1)
+            return false;
+        host_end++;
+    } else {
+        host_end = memchr(a, ':', len);
+        if (!host_end)
+            return true;
+        if (host_end == a)
+            return false;
+    }
+    if (host_end == a + len)
+        return true;
+    return *host_end == ':' && port_then_path(host_end + 1);
 }
 
 /* A redirect URI must be absolute, without fragment (RFC 6749 §3.1.2) or user info; plain http
@@ -24,7 +60,7 @@ static bool port_then_path(const char *p)
  * private-use schemes (with a dot) for native apps. */
 static bool redirect_uri_ok(const char *u)
 {
-    if (strlen(u) > 1000 || strchr(u, '#') || strchr(u, ' '))
+    if (strlen(u) > 1000 || strchr(u, '#') || !uri_chars_ok(u))
         return false;
     const char *sep = strstr(u, "://");
     if (sep) {
@@ -34,7 +70,7 @@ static bool redirect_uri_ok(const char *u)
             return false;
     }
     if (strncmp(u, "https://", 8) == 0)
-        return u[8] && u[8] != '/' && u[8] != ':';
+        return https_authority_ok(u + 8);
     if (strncmp(u, "http://", 7) == 0) {
         const char *h = u + 7;
         static const char *const loop[] = {"localhost", "127.0.0.1", "[::1]"};
@@ -61,19 +97,27 @@ static bool origin_ok(const char *o)
 {
     /* scheme://host[:port] and nothing else */
     const char *p = strstr(o, "://");
-    return p && p != o && p[3] && !strchr(p + 3, '/') && strlen(o) < 256 && !strchr(o, ' ');
+    return p && p != o && p[3] && !strchr(p + 3, '/') && strlen(o) < 256 && uri_chars_ok(o);
 }
 
-/* Joins a JSON array of strings into a space-separated list, checking each with ok(). */
+#define LIST_MAX 64 /* members of one metadata list (redirect_uris, grant_types, ...) */
+
+/* Joins a JSON array of strings into a space-separated list, checking each with ok(). A member
+ * given twice, or more than LIST_MAX members, make the list invalid. */
 static enum rs_err join(json_t *arr, bool (*ok)(const char *), char **out)
 {
     struct rs_buf b;
     size_t i;
     json_t *v;
+    if (json_array_size(arr) > LIST_MAX)
+        return RS_ERR_INVALID;
     rs_buf_init(&b, 64 * 1024);
     json_array_foreach(arr, i, v) {
         const char *s = json_string_value(v);
-        if (!s || !*s || (ok && !ok(s)) || strchr(s, ' ')) {
+        bool dup = false;
+        for (size_t k = 0; s && k < i && !dup; k++)
+            dup = json_equal(json_array_get(arr, k), v);
+        if (!s || !*s || dup || (ok && !ok(s)) || strchr(s, ' ')) {
             rs_buf_free(&b);
             return RS_ERR_INVALID;
         }
@@ -132,13 +176,15 @@ enum rs_err rs_clients_from_metadata(json_t *meta, struct rs_client *c, enum rs_
     e = list_member(meta, "redirect_uris", "", redirect_uri_ok, &c->redirect_uris, &bad);
     if (bad) {
         *code = RS_OAUTH_INVALID_REDIRECT_URI;
-        *why = "redirect_uris must be absolute https URIs (http only on loopback) without fragment";
+        *why = "redirect_uris must be distinct absolute https URIs (http only on loopback) of "
+               "printable ASCII, without fragment or user info, at most 64";
         return RS_ERR_INVALID;
     }
     if (!e)
         e = list_member(meta, "grant_types", "authorization_code", grant_type_ok, &c->grant_types, &bad);
-    if (bad) {
-        *why = "grant_types may contain authorization_code, refresh_token, client_credentials";
+    if (bad || (!e && !*c->grant_types)) {
+        *why = "grant_types must list, once each, one or more of authorization_code, "
+               "refresh_token, client_credentials";
         return RS_ERR_INVALID;
     }
     if (!e)
@@ -146,13 +192,13 @@ enum rs_err rs_clients_from_metadata(json_t *meta, struct rs_client *c, enum rs_
                         rs_list_has(c->grant_types, "authorization_code") ? "code" : "",
                         response_type_ok, &c->response_types, &bad);
     if (bad) {
-        *why = "response_types may only contain code";
+        *why = "response_types may only contain code (once)";
         return RS_ERR_INVALID;
     }
     if (!e)
         e = list_member(meta, "authorized_origins", "", origin_ok, &c->origins, &bad);
     if (bad) {
-        *why = "authorized_origins must be origins (scheme://host[:port])";
+        *why = "authorized_origins must be distinct origins (scheme://host[:port]), at most 64";
         return RS_ERR_INVALID;
     }
     if (e)

@@ -339,12 +339,13 @@ enum rs_err rs_register_manage_handle(struct rs_ctx *ctx, const struct rs_req *r
     e = manage_auth(ctx, req, resp, &c);
     if (e)
         goto out;
-    if (strcmp(req->method, "GET") == 0)
-        e = respond_client(ctx, resp, 200, &c, NULL, NULL); /* RFC 7592 §2.1 */
-    else if (strcmp(req->method, "PUT") == 0)
+    /* each method by name: HEAD, which rs_oauth_method lets through as a GET, must read */
+    if (strcmp(req->method, "PUT") == 0)
         e = manage_update(ctx, req, resp, &c);
-    else
+    else if (strcmp(req->method, "DELETE") == 0)
         e = manage_delete(ctx, resp, &c);
+    else
+        e = respond_client(ctx, resp, 200, &c, NULL, NULL); /* GET, HEAD: RFC 7592 §2.1 */
 out:
     rs_client_clear(&c);
     return resp->status ? RS_OK : e;

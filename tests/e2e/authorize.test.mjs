@@ -250,6 +250,15 @@ test('session cookie: HttpOnly, SameSite=Lax, Path=/; a second authorization ski
   const t = await redeem(conf, { ...again, callback: new URL(r.res.headers.get('location')) });
   assert.ok(t.access_token && t.id_token);
 
+  // HEAD is safe (RFC 9110 §9.2.1): even with a live session it issues no code, it is refused
+  const issued = () => server.stderr.split('\n').filter((l) => l.includes('"event":"code_issued"')).length;
+  const n = issued();
+  const head = await fetch((await request(conf)).url, { method: 'HEAD', headers: { cookie: `rescind_session=${s.value}` }, redirect: 'manual' });
+  assert.equal(head.status, 405);
+  assert.equal(head.headers.get('allow'), 'GET, POST');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(issued(), n, 'no code issued by a HEAD');
+
   // prompt=login forces the page even with the session; a forged cookie is no session
   const forced = await request(conf, { params: { prompt: 'login' } });
   assert.equal((await getPage(forced.url, `rescind_session=${s.value}`)).res.status, 200);

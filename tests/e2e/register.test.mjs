@@ -132,6 +132,20 @@ test('metadata errors: RFC 7591 §3.2.2 codes with a description', async () => {
     [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, 'invalid_client_metadata'],
     [{ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
     [{ grant_types: ['client_credentials'], scope: 'read  write' }, 'invalid_client_metadata'],
+    // a redirect URI ends up in a Location header: printable ASCII only (found by fuzzing)
+    [{ redirect_uris: ['https://app.example/cb\r\nSet-Cookie:x=1'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['https://app.example/c\u0001b'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['https://app.example/c\tb'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['https://app.example/caf\u00e9'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['http://localhost:99999/cb'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['http://127.0.0.1:0/cb'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['https://app.example:70000/cb'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['https://app.example:/cb'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: ['https://app.example/cb', 'https://app.example/cb'] }, 'invalid_redirect_uri'],
+    [{ redirect_uris: Array.from({ length: 65 }, (_, i) => `https://app.example/cb${i}`) }, 'invalid_redirect_uri'],
+    [{ grant_types: [] }, 'invalid_client_metadata'],
+    [{ grant_types: ['client_credentials', 'client_credentials'] }, 'invalid_client_metadata'],
+    [{ grant_types: ['client_credentials'], authorized_origins: ['https://app.example\r\n'] }, 'invalid_client_metadata'],
   ];
   for (const [meta, code] of cases) {
     const r = await rawRegister(server, meta);
@@ -139,6 +153,10 @@ test('metadata errors: RFC 7591 §3.2.2 codes with a description', async () => {
     assert.equal(r.json.error, code, JSON.stringify(meta));
     assert.ok(r.json.error_description, JSON.stringify(meta));
     assert.match(r.headers.get('cache-control'), /no-store/);
+  }  // ports and IPv6 literals that are fine
+  for (const uri of ['https://app.example:8443/cb', 'https://[2001:db8::1]:8443/cb', 'https://[2001:db8::1]/cb', 'http://localhost:65535/cb']) {
+    const r = await rawRegister(server, { redirect_uris: [uri] });
+    assert.equal(r.status, 201, `${uri}: ${r.text}`);
   }
 });
 
@@ -272,6 +290,11 @@ test('RFC 7592 read and update with the registration access token', async () => 
   });
   const uri = c.registration_client_uri;
   const tok = c.registration_access_token;
+
+  // HEAD reads like GET (it once fell through to the delete; found by fuzzing)
+  const head = await manage(uri, 'HEAD', tok);
+  assert.equal(head.status, 200);
+  assert.equal(head.text, '');
 
   const read = await manage(uri, 'GET', tok);
   assert.equal(read.status, 200);
