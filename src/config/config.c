@@ -238,6 +238,25 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
                 snprintf(err, errlen, "endpoint URLs: two endpoints share the path %s", c->ep_path[i]);
                 return RS_ERR_INVALID;
             }
+    /* The server's own paths (src/routes.c) cannot be an endpoint's: an endpoint there would
+     * hide them, and a registration endpoint at /admin (its management URIs below it) would lock
+     * the admin API out for good, the change being persisted. */
+    static const char *const own[] = {"/admin", "/health", "/metrics", "/.well-known"};
+    for (int i = 0; i < RS_EP_COUNT; i++) {
+        const char *p = c->ep_path[i];
+        bool taken = strcmp(p, c->wk_oidc_path) == 0 || strcmp(p, c->wk_oauth_path) == 0;
+        for (size_t k = 0; k < sizeof own / sizeof own[0] && !taken; k++) {
+            size_t n = strlen(own[k]);
+            taken = strncmp(p, own[k], n) == 0 && (p[n] == '\0' || p[n] == '/');
+        }
+        if (taken) {
+            for (size_t k = 0; k < rs_props_count; k++)
+                if (rs_props[k].offset == offsetof(struct rs_config, endpoint_url) + i * sizeof(char *))
+                    snprintf(err, errlen, "%s: the path %s is the server's own (/admin, /health, "
+                             "/metrics, /.well-known)", rs_props[k].name, p);
+            return RS_ERR_INVALID;
+        }
+    }
     size_t n = json_array_size(c->feature_flags);
     for (int f = 0; f < RS_FEATURE_COUNT; f++)
         c->feature_on[f] = n == 0;

@@ -207,6 +207,21 @@ test('PATCH config: unknown property, wrong type, out of range and non-JSON are 
   assert.equal(r.status, 400);
   assert.match(r.json.error_description, /featureFlags/);
 
+  // the server's own paths cannot become an endpoint's (a registration endpoint at /admin
+  // locked the admin API out, persisted; found by fuzzing)
+  for (const [name, path] of [['registrationEndpoint', '/admin'], ['tokenEndpoint', '/health'],
+    ['introspectionEndpoint', '/admin/clients'], ['jwksUri', '/metrics'], ['userInfoEndpoint', '/.well-known/openid-configuration'],
+    ['tokenRevocationEndpoint', '/.well-known/x']]) {
+    r = await patchConfig({ [name]: `${server.url}${path}` });
+    assert.equal(r.status, 400, `${name} at ${path}`);
+    assert.match(r.json.error_description, new RegExp(`${name}: the path .* is the server's own`));
+  }
+  assert.equal((await server.admin('GET', '/health')).status, 200, 'the admin API still answers');
+  r = await patchConfig({ tokenEndpoint: `${server.url}/administration/token` }); // a mere prefix is fine
+  assert.equal(r.status, 200, r.text);
+  r = await patchConfig({ tokenEndpoint: null });
+  assert.equal(r.status, 200);
+
   r = await patchConfig('not json');
   assert.equal(r.status, 400);
   assert.equal(r.json.error, 'invalid_request');
