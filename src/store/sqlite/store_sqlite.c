@@ -217,6 +217,8 @@ struct conn {
     /* writer only: tokens revoked by the open transaction's kept jobs (every revoking statement
      * adds its changes; a job that is undone takes its share back), counted at the commit */
     uint64_t revoked;
+    /* writer only: the highest status list index the open transaction stored (put_token) */
+    int64_t max_status_idx;
 };
 
 struct job;
@@ -276,6 +278,10 @@ struct rs_store {
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
     atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
     atomic_int_fast64_t next_status_idx; /* next unallocated status list index */
+    /* Status list indexes below this are reserved on disk (setting STATUS_RESERVED_KEY): every
+     * stored index is below it, so a start continues from it without reading every token.
+     * Writer only after open; 0 when the setting does not exist yet. */
+    int64_t status_reserved;
 };
 
 static _Thread_local struct conn *tl_reader;
@@ -475,6 +481,17 @@ static bool run_job_alone(struct conn *w, struct job *j)
     return !undone || sqlite3_get_autocommit(w->db);
 }
 
+/* Status list indexes are handed out from an in-memory counter (rs_store_status_alloc). So that
+ * a start need not find the highest index stored (a read of every token row: 6 s for 3 million
+ * tokens with a cold cache), the writer keeps a reservation on disk that every stored index
+ * stays below: when a batch stores an index at or beyond it, the batch also moves it
+ * STATUS_RESERVE further, in the same transaction. A start continues from the reservation,
+ * leaving at most STATUS_RESERVE indexes unused (zero bits in the list). *reserved: in, the
+ * current reservation; out, the one the batch commits. */
+#define STATUS_RESERVED_KEY "status_idx_reserved"
+#define STATUS_RESERVE 16384
+static enum rs_err status_reserve(struct conn *w, int64_t *reserved);
+
 static void *writer_main(void *arg)
 {
     struct rs_store *s = arg;
@@ -508,6 +525,7 @@ static void *writer_main(void *arg)
         size_t n = 0;
         bool began = exec(s->writer.db, "BEGIN IMMEDIATE") == RS_OK;
         s->writer.revoked = 0;
+        s->writer.max_status_idx = 0;
         /* SQLite may roll the whole transaction back by itself (disk full, I/O error, out of
          * memory); statements after that would each commit on their own. From then on no job
          * runs and the batch fails as a whole. */
@@ -566,10 +584,16 @@ static void *writer_main(void *arg)
             bool ok, changes_tokens = false;
             for (struct job *j = batch; j; j = j->next)
                 changes_tokens |= j->kept && !j->inserts_only;
+            /* a batch that stores a status index at or beyond the reservation moves the
+             * reservation in the same transaction (status_reserve), or fails as a whole */
+            int64_t reserved = s->status_reserved;
             if (lost || atomic_load(&s->fail_commits) || atomic_load(&s->sync_broken))
                 ok = false;
             else
-                ok = exec(s->writer.db, "COMMIT") == RS_OK;
+                ok = status_reserve(&s->writer, &reserved) == RS_OK &&
+                     exec(s->writer.db, "COMMIT") == RS_OK;
+            if (ok)
+                s->status_reserved = reserved;
             /* after the commit and before any caller learns of it: cached token rows are stale
              * now (bumped after, or a reader could cache the old row under the new value) */
             if (ok && changes_tokens)
@@ -954,18 +978,30 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
     }
     s->checkpointer_running = pthread_create(&s->checkpointer_thread, NULL, checkpointer_main, s) == 0;
     {
-        /* status list indexes continue after the highest one ever stored: in a token row, or set
+        /* Status list indexes continue after the highest one ever stored: in a token row, or set
          * in status_invalid (whose rows outlive purged tokens; a new token must never get an
-         * index whose bit is set) */
+         * index whose bit is set). Every stored index is below the reservation (status_reserve);
+         * only a database without one (made before it existed, or without any token yet) is
+         * read in full. */
         sqlite3_stmt *st = NULL;
         int64_t next = 1;
-        if (sqlite3_prepare_v2(s->writer.db,
-                               "SELECT max(coalesce((SELECT max(status_idx) FROM tokens), 0), "
-                               "coalesce((SELECT max(idx) FROM status_invalid), 0)) + 1",
-                               -1, &st, NULL) == SQLITE_OK &&
+        const char *q = "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '"
+                        STATUS_RESERVED_KEY "'";
+        if (sqlite3_prepare_v2(s->writer.db, q, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            s->status_reserved = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
+        q = s->status_reserved > 0
+                ? "SELECT coalesce((SELECT max(idx) FROM status_invalid), 0) + 1"
+                : "SELECT max(coalesce((SELECT max(status_idx) FROM tokens), 0), "
+                  "coalesce((SELECT max(idx) FROM status_invalid), 0)) + 1";
+        if (sqlite3_prepare_v2(s->writer.db, q, -1, &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW)
             next = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
+        if (next < s->status_reserved)
+            next = s->status_reserved;
         atomic_store(&s->next_status_idx, next);
     }
     *out = s;
@@ -1167,6 +1203,29 @@ static enum rs_err step_done(struct conn *c, sqlite3_stmt *st)
 #define BIND_KEY(st, i, k) sqlite3_bind_blob(st, i, k, RS_TOKEN_KEY_LEN, SQLITE_STATIC)
 
 /* ---------- tokens and grants (writer side) ---------- */
+/* see STATUS_RESERVE */
+static enum rs_err status_reserve(struct conn *w, int64_t *reserved)
+{
+    if (w->max_status_idx <= 0 || w->max_status_idx < *reserved)
+        return RS_OK;
+    /* beyond every index handed out so far, not only those of this batch */
+    int64_t next = atomic_load(&w->owner->next_status_idx);
+    if (next <= w->max_status_idx)
+        next = w->max_status_idx + 1;
+    next += STATUS_RESERVE;
+    char v[RS_I64_STRLEN];
+    rs_fmt_i64(v, (long long)next);
+    sqlite3_stmt *st = stmt(w, Q_SETTING_PUT);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, STATUS_RESERVED_KEY);
+    BIND_TEXT(st, 2, v);
+    enum rs_err e = step_done(w, st);
+    if (!e)
+        *reserved = next;
+    return e;
+}
+
 static enum rs_err put_token(struct conn *w, const struct rs_token *t)
 {
     sqlite3_stmt *st = stmt(w, Q_TOKEN_PUT);
@@ -1206,6 +1265,8 @@ static enum rs_err put_token(struct conn *w, const struct rs_token *t)
     BIND_TEXT(st, 12, t->redirect_uri);
     BIND_TEXT(st, 13, t->code_challenge);
     sqlite3_bind_int64(st, 14, t->status_idx);
+    if (t->status_idx > w->max_status_idx)
+        w->max_status_idx = t->status_idx; /* a job undone later only makes this larger */
     return step_done(w, st);
 }
 
