@@ -303,13 +303,18 @@ test('code reuse: invalid_grant, and the tokens of the first redemption are revo
   await assert.rejects(redeem(conf, auth), isOAuthError('invalid_grant'));
   assert.equal((await introspect(as, conf, t.access_token)).active, false);
   await assert.rejects(refresh(as, conf, t.refresh_token), isOAuthError('invalid_grant'));
-  // the store's warning names the request that replayed the code (logged in the writer thread)
-  const lines = server.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  const reuse = lines.filter((o) => o.event === 'token_reuse_detected');
-  assert.ok(reuse.length >= 1);
-  const last = reuse[reuse.length - 1];
+  // the store's warning names the request that replayed the code (logged in the writer thread).
+  // Log lines reach stderr through the log thread, possibly after the answer: wait for them.
+  let lines, last, req;
+  for (let i = 0; i < 100 && !req; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 20));
+    lines = server.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const reuse = lines.filter((o) => o.event === 'token_reuse_detected');
+    last = reuse[reuse.length - 1];
+    req = last && lines.find((o) => o.event === 'request' && o.request_id === last.request_id);
+  }
+  assert.ok(last, 'token_reuse_detected is logged');
   assert.match(last.request_id, /^[0-9a-f]{16}$/);
-  const req = lines.find((o) => o.event === 'request' && o.request_id === last.request_id);
   assert.ok(req, 'a request line with the same id');
   assert.equal(req.path, '/token');
   assert.equal(req.status, '400');
