@@ -334,6 +334,7 @@ static enum rs_err login_page(struct rs_ctx *ctx, const struct authz *a, const c
         .username = username,
         .hidden = &hidden,
         .redirect_uri = a->redirect,
+        .self_registered = a->client.has_reg_token,
     };
     if (!e)
         e = rs_login_page_render(resp, &p);
@@ -351,7 +352,9 @@ static enum rs_err live_session(struct rs_ctx *ctx, const struct rs_req *req,
     if (a->prompt_login)
         return RS_ERR_NOT_FOUND;
     enum rs_err e = rs_session_find(ctx, req, now, s);
-    if (!e && a->max_age >= 0 && now - s->auth_time > a->max_age)
+    /* max_age=0 asks for a fresh sign-in whatever the clock says (as prompt=login): with
+     * whole seconds, a session from this same second would otherwise pass */
+    if (!e && a->max_age >= 0 && (a->max_age == 0 || now - s->auth_time > a->max_age))
         e = RS_ERR_NOT_FOUND;
     if (!e)
         e = rs_store_user_get_by_sub(ctx->store, s->sub, &u);
@@ -367,9 +370,19 @@ static enum rs_err authorize_get(struct rs_ctx *ctx, const struct rs_req *req,
     enum rs_err e = authz_validate(ctx, &a, resp);
     if (e)
         goto out;
-    e = live_session(ctx, req, &a, rs_clock_now(), &s);
+    /* A client that registered itself (RFC 7591, open to anyone by default) never gets a code
+     * from a session alone: anyone could register a redirect URI of theirs and collect codes
+     * for every signed-in user with one navigation. The user signs in on the page that names
+     * the client and where it sends them (the consent), and prompt=none is refused without
+     * telling whether the user is signed in. Clients the administrator created keep single
+     * sign-on (consent is implied for their registered redirect URIs). */
+    bool self_registered = a.client.has_reg_token;
+    e = self_registered ? RS_ERR_NOT_FOUND : live_session(ctx, req, &a, rs_clock_now(), &s);
     if (!e) {
         e = issue_code(ctx, &a, s.sub, s.auth_time, resp);
+    } else if (e == RS_ERR_NOT_FOUND && a.prompt_none && self_registered) {
+        snprintf(a.why, sizeof a.why, "a self-registered client needs the user's consent");
+        e = redirect_error(ctx, &a, "consent_required", resp); /* OIDC Core §3.1.2.6 */
     } else if (e == RS_ERR_NOT_FOUND && a.prompt_none) {
         snprintf(a.why, sizeof a.why, "the user is not signed in");
         e = redirect_error(ctx, &a, "login_required", resp); /* OIDC Core §3.1.2.6 */

@@ -32,6 +32,8 @@ static const char style[] =
     "button:hover{background:#1a5fd0}\n"
     ".err{margin:0 0 8px;padding:10px 12px;font-size:14px;color:#82071e;background:#ffebe9;"
     "border:1px solid #ffcecb;border-radius:6px}\n"
+    ".note{margin:0 0 8px;padding:10px 12px;font-size:14px;color:#6f4b00;background:#fff8c5;"
+    "border:1px solid #eed888;border-radius:6px}\n"
     "p{margin:0;overflow-wrap:anywhere}\n"
     "</style>\n</head>\n<body>\n<main>\n";
 
@@ -129,6 +131,12 @@ enum rs_err rs_login_page_render(struct rs_resp *resp, const struct rs_login_pag
     b->len = 0;
     enum rs_err e = PUT(b, head, "Sign in", style, NULL, "<h1>Sign in to ", p->client_name,
                         "</h1>\n");
+    char origin[300];
+    if (!e && p->self_registered)
+        e = PUT(b, "<p class=\"note\">This application registered itself with this server; its "
+                   "administrator has not checked it. Signing in sends you to <b>",
+                csp_source(p->redirect_uri, origin, sizeof origin) ? origin : "the application",
+                "</b>. Continue only if you trust it.</p>\n");
     if (!e && p->error)
         e = PUT(b, "<p class=\"err\" role=\"alert\">", p->error, "</p>\n");
     if (!e)

@@ -15,6 +15,9 @@ struct rs_login_page {
     const char *username;         /* prefilled after a failed attempt, or NULL */
     const struct rs_form *hidden; /* carried as hidden fields (the authorization request) */
     const char *redirect_uri;     /* validated redirect URI the form's answer redirects to */
+    /* set for a client that registered itself (RFC 7591): a warning names where signing in
+     * sends the user (the redirect URI's origin), since its name is its own choice */
+    bool self_registered;
 };
 
 /* Renders the login form with status 200. Browsers apply form-action to every redirect that

@@ -140,8 +140,8 @@ const isOAuthError = (code) => (e) => {
 };
 
 // Error redirect parameters of a GET that must not show the login page.
-async function errorRedirect(url) {
-  const r = await getPage(url);
+async function errorRedirect(url, cookie) {
+  const r = await getPage(url, cookie);
   assert.equal(r.res.status, 302, r.html);
   const loc = new URL(r.res.headers.get('location'));
   assert.equal(loc.origin + loc.pathname, REDIRECT);
@@ -262,8 +262,45 @@ test('session cookie: HttpOnly, SameSite=Lax, Path=/; a second authorization ski
   // prompt=login forces the page even with the session; a forged cookie is no session
   const forced = await request(conf, { params: { prompt: 'login' } });
   assert.equal((await getPage(forced.url, `rescind_session=${s.value}`)).res.status, 200);
+  // max_age=0 too, even within the second of the sign-in; a generous max_age keeps the session
+  const zero = await request(conf, { params: { max_age: '0' } });
+  assert.equal((await getPage(zero.url, `rescind_session=${s.value}`)).res.status, 200);
+  const hour = await request(conf, { params: { max_age: '3600' } });
+  assert.equal((await getPage(hour.url, `rescind_session=${s.value}`)).res.status, 302);
   const forged = await request(conf);
   assert.equal((await getPage(forged.url, 'rescind_session=' + 'A'.repeat(43))).res.status, 200);
+});
+
+test('a self-registered client never gets a code from a session alone: sign-in names where it sends the user; prompt=none is consent_required', async () => {
+  // found in review: with open registration, anyone could register their own redirect URI and
+  // collect codes of every signed-in user through one navigation
+  const { session } = await login(conf);
+  const r = await fetch(`${server.url}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'Demo client', scope: 'openid profile' }),
+  });
+  assert.equal(r.status, 201);
+  const self = await r.json();
+  const cookie = `rescind_session=${session.value}`;
+  // the admin-created client keeps single sign-on
+  assert.equal((await getPage((await request(conf)).url, cookie)).res.status, 302);
+  // the self-registered one gets the sign-in page, with the warning and its redirect's origin
+  const page = await getPage((await request(self)).url, cookie);
+  assertHtmlPage(page.res, 200, 'http://127.0.0.1:9');
+  assert.match(page.html, /registered itself with this server/);
+  assert.match(page.html, /sends you to <b>http:\/\/127\.0\.0\.1:9<\/b>/);
+  assert.doesNotMatch((await getPage((await request(conf)).url)).html, /registered itself/, 'no warning for admin-created clients');
+  // prompt=none cannot skip the consent, and does not tell whether the user is signed in
+  for (const c of [cookie, undefined]) {
+    const p = await errorRedirect((await request(self, { params: { prompt: 'none' } })).url, c);
+    assert.equal(p.get('error'), 'consent_required');
+  }
+  // signing in on that page is the consent: a code, redeemable
+  const auth = await login(self);
+  assert.ok(auth.callback.searchParams.get('code'));
+  const t = await redeem(self, auth);
+  assert.ok(t.access_token && t.id_token);
 });
 
 test('public client (auth method none): code flow with PKCE', async () => {
