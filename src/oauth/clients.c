@@ -241,6 +241,13 @@ enum rs_err rs_clients_from_metadata(json_t *meta, struct rs_client *c, enum rs_
         *why = "a public client (none) cannot use client_credentials";
         return RS_ERR_INVALID;
     }
+    /* these scopes reach other clients' tokens or a user's every token: a public client, which
+     * anyone can act as with its client_id, must not hold them, whoever registers it */
+    if (!strcmp(method, "none") && rs_scope_privileged(c->scope)) {
+        *why = "a public client (none) cannot hold scope revoke_any_token, "
+               "global_token_revocation or revoke_session";
+        return RS_ERR_INVALID;
+    }
     if (rs_list_has(c->grant_types, "refresh_token") &&
         !rs_list_has(c->grant_types, "authorization_code")) {
         *why = "refresh_token needs the authorization_code grant";

@@ -230,8 +230,19 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
      * only when allowAllValueForRevokeEndpoint; otherwise "all" is just an unknown token. */
     r.all = cfg->allow_all_value_for_revoke_endpoint &&
             (strcasecmp(token, "all") == 0 || (hint && strcasecmp(hint, "all") == 0));
-    r.may_revoke_foreign = cfg->allow_revoke_for_other_clients &&
+    /* A public client proves nothing but its client_id, which is public: it may neither revoke
+     * every grant of the client (anyone could log out all its users) nor other clients' tokens
+     * (anyone could revoke anything) */
+    bool is_public = client.auth_method && strcmp(client.auth_method, "none") == 0;
+    r.may_revoke_foreign = cfg->allow_revoke_for_other_clients && !is_public &&
                            rs_list_has(client.scope, "revoke_any_token");
+    if (r.all && is_public) {
+        rs_oauth_error(resp, cfg, RS_OAUTH_UNAUTHORIZED_CLIENT,
+                       "a public client cannot revoke all its grants: it is not authenticated",
+                       NULL);
+        audit_async(ctx, req->request_id, client.client_id, "unauthorized_client", hint, 0);
+        goto out;
+    }
     if (!r.all) {
         /* keys on the stack first, then exactly as many on the heap (they may outlive the call) */
         unsigned char keys[MAX_TOKENS][RS_TOKEN_KEY_LEN];

@@ -122,6 +122,15 @@ test('client create: generated id, taken id 409, bad id, bad metadata, body not 
   assert.equal(r.status, 400);
   assert.equal(r.json.error, 'invalid_client_metadata');
 
+  // a public client is anyone who knows its client_id: no privileged scope, even from the admin
+  for (const scope of ['openid revoke_any_token', 'global_token_revocation', 'revoke_session']) {
+    r = await server.admin('POST', '/clients', { redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none', scope });
+    assert.equal(r.status, 400, scope);
+    assert.match(r.json.error_description, /public client/);
+  }
+  r = await server.admin('POST', '/clients', { grant_types: ['client_credentials'], scope: 'revoke_any_token' });
+  assert.equal(r.status, 201, 'a confidential client may hold it');
+
   const raw = await fetch(`${server.url}/admin/clients`, {
     method: 'POST',
     headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },

@@ -490,6 +490,27 @@ describe('revocation with allowAllValueForRevokeEndpoint, allowRevokeForOtherCli
     assert.equal(await active(as, rs, theirs.access_token), true);
   });
 
+  test('a public client cannot revoke all: it proves nothing but its (public) client_id', async () => {
+    // found in review: anyone knowing a public client's id could log out all its users
+    const pub = await mk({ client_name: 'spa', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] });
+    const t = await userTokens(as, pub);
+    for (const params of [{ client_id: pub.client_id, token: 'all' }, { client_id: pub.client_id, token: 'x', token_type_hint: 'all' }]) {
+      const r = await server.form('/revoke', params);
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error, 'unauthorized_client');
+      assert.equal(await active(as, rs, t.access_token), true, 'nothing revoked');
+    }
+    let ev = [];
+    for (let i = 0; i < 60 && ev.length < 2; i++) {
+      if (i) await new Promise((res) => setTimeout(res, 50));
+      ev = (await server.admin('GET', `/audit?event=revoke&client_id=${pub.client_id}`)).json.events;
+    }
+    assert.deepEqual(ev.map((e) => e.outcome), ['unauthorized_client', 'unauthorized_client']);
+    // its own token, presented, it still revokes
+    assert.equal((await server.form('/revoke', { client_id: pub.client_id, token: t.refresh_token })).status, 200);
+    assert.equal(await active(as, rs, t.access_token), false);
+  });
+
   test('another client\'s token: refused without revoke_any_token (with reason), revoked with it', async () => {
     const t = await userTokens(as, b);
     let r = await rawRevoke(server, a, { token: t.access_token });
