@@ -111,7 +111,7 @@ enum rs_err rs_admin_revocation_create(struct rs_ctx *ctx, const struct rs_req *
     json_t *body = NULL;
     struct selection sel = {0};
     char admin[RS_ID_MAX + 1] = "", *extra = NULL;
-    size_t grants = 0, tokens = 0;
+    size_t grants = 0, tokens = 0, sessions = 0;
     enum rs_err e = rs_admin_read_json(ctx, req, resp, false, &body);
     if (e)
         goto out;
@@ -128,13 +128,14 @@ enum rs_err rs_admin_revocation_create(struct rs_ctx *ctx, const struct rs_req *
     }
     struct rs_revoke_select rs = {sel.client_id, sel.sub,   sel.grant_id, sel.issued_before,
                                   sel.dry_run,   extra};
-    e = rs_store_revoke_select(ctx->store, &rs, &grants, &tokens);
+    e = rs_store_revoke_select(ctx->store, &rs, &grants, &tokens, &sessions);
     if (e) {
         e = rs_admin_fail(ctx, resp, e);
         goto out;
     }
-    e = rs_admin_reply(resp, 200, json_pack("{s:b,s:I,s:I}", "dry_run", sel.dry_run, "grants",
-                                            (json_int_t)grants, "tokens", (json_int_t)tokens));
+    e = rs_admin_reply(resp, 200, json_pack("{s:b,s:I,s:I,s:I}", "dry_run", sel.dry_run, "grants",
+                                            (json_int_t)grants, "tokens", (json_int_t)tokens,
+                                            "sessions", (json_int_t)sessions));
 out:
     free(extra);
     json_decref(body);

@@ -289,11 +289,14 @@ struct rs_revoke_select {
 };
 /* Revokes every live (not yet revoked) grant matching all the given selectors, with all their
  * tokens, and writes one audit record (event "admin_revocation", outcome "revoked", detail
- * {"grants":N,"tokens":M,<audit_extra>}) in the same transaction; returns once it is durable.
- * At least one selector must be set (asserted). *grants_out / *tokens_out: grants revoked and
- * tokens that changed state (with dry_run: that would). RS_ERR_STORE: nothing was revoked. */
+ * {"grants":N,"tokens":M,"sessions":K,<audit_extra>}) in the same transaction; returns once it
+ * is durable. With sub among the selectors, the user's login sessions end in that transaction
+ * too: a session left alive would get the user's clients new codes at once (the stolen laptop).
+ * At least one selector must be set (asserted). *grants_out / *tokens_out / *sessions_out
+ * (may be NULL): grants revoked, tokens that changed state and live sessions ended (with
+ * dry_run: that would). RS_ERR_STORE: nothing was revoked. */
 enum rs_err rs_store_revoke_select(struct rs_store *s, const struct rs_revoke_select *sel,
-                                   size_t *grants_out /* OUT */, size_t *tokens_out /* OUT */);
+                                   size_t *grants_out, size_t *tokens_out, size_t *sessions_out);
 
 struct rs_token_filter {
     const char *client_id, *sub; /* NULL = any; at least one is set (asserted) */

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, basic } from './lib/server.mjs';
 import { discover } from './lib/oauth.mjs';
-import { codeFlow } from './lib/flow.mjs';
+import { codeFlow, login } from './lib/flow.mjs';
 
 const CLI = process.env.RESCIND_CLI || resolve('build/rescind');
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -48,6 +48,36 @@ async function active(c, token) {
 }
 const revoke = (body) => server.admin('POST', '/revocations', body);
 const tokensOf = async (q) => (await server.admin('GET', `/tokens?${new URLSearchParams(q)}`)).json.tokens;
+
+test('revoking by sub also ends the user\'s login sessions: the stolen browser gets no new code', async () => {
+  // found in review: with the session alive, the browser got fresh codes at once
+  const C = await mkClient('laptop');
+  const carol = await server.createUser('carol', 'a stolen laptop password');
+  const signedIn = await login(as, C, { username: 'carol', password: 'a stolen laptop password', redirectUri: REDIRECT });
+  const cookie = `rescind_session=${signedIn.cookies.rescind_session}`;
+  const authorize = async () => {
+    const u = new URL(as.authorization_endpoint);
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: C.client_id, redirect_uri: REDIRECT, scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) u.searchParams.set(k, v);
+    return fetch(u, { redirect: 'manual', headers: { cookie } });
+  };
+  assert.equal((await authorize()).status, 302, 'the session works before');
+
+  let r = await revoke({ sub: carol.sub, dry_run: true });
+  // two grants: the sign-in's code and the one just issued through the session
+  assert.deepEqual([r.json.grants, r.json.sessions], [2, 1]);
+  assert.equal((await authorize()).status, 302, 'a dry run ends nothing');
+  r = await revoke({ sub: carol.sub, reason: 'laptop stolen' });
+  assert.deepEqual([r.json.grants, r.json.sessions], [3, 1]);
+  const after = await authorize();
+  assert.equal(after.status, 200, 'the login page, no code');
+  const ev = (await server.admin('GET', '/audit?event=admin_revocation')).json.events[0];
+  assert.equal(ev.detail.sessions, 1);
+  // without sub no session ends
+  await login(as, C, { username: 'carol', password: 'a stolen laptop password', redirectUri: REDIRECT });
+  r = await revoke({ client_id: C.client_id });
+  assert.equal(r.json.sessions, 0);
+});
 
 test('POST /admin/revocations refuses requests without a selector or with bad members', async () => {
   for (const body of [{}, { dry_run: true }, { reason: 'cleanup' }]) {

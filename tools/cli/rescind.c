@@ -859,9 +859,14 @@ static bool parse_count(const char *s, long long *out)
 static void print_revoked(json_t *out)
 {
     bool dry = json_is_true(json_object_get(out, "dry_run"));
-    printf("%s %lld grant(s), %lld token(s)\n", dry ? "would revoke" : "revoked",
+    printf("%s %lld grant(s), %lld token(s)", dry ? "would revoke" : "revoked",
            (long long)json_integer_value(json_object_get(out, "grants")),
            (long long)json_integer_value(json_object_get(out, "tokens")));
+    json_t *sessions = json_object_get(out, "sessions");
+    if (json_integer_value(sessions) > 0) /* only with --sub: the user's login sessions */
+        printf(dry ? ", would end %lld session(s)" : ", ended %lld session(s)",
+               (long long)json_integer_value(sessions));
+    printf("\n");
 }
 
 /* POST /revocations with body; prints the counts. */

@@ -62,6 +62,7 @@ enum stmt_id {
     Q_USER_BY_SUB,
     Q_USER_BY_EMAIL,
     Q_SESSIONS_OF_USER_DELETE,
+    Q_SESSIONS_OF_USER_LIVE,
     Q_USER_DELETE,
     Q_USER_LIST,
     Q_SESSION_PUT,
@@ -140,6 +141,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1 AND email <> '' "
                         "ORDER BY created_at LIMIT 1",
     [Q_SESSIONS_OF_USER_DELETE] = "DELETE FROM sessions WHERE sub = ?1",
+    [Q_SESSIONS_OF_USER_LIVE] = "SELECT count(*) FROM sessions WHERE sub = ?1 AND exp > ?2",
     [Q_USER_DELETE] = "DELETE FROM users WHERE sub = ?1",
     [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username",
     [Q_SESSION_PUT] = "INSERT INTO sessions (hash, sub, auth_time, exp) VALUES (?1,?2,?3,?4)",
@@ -2826,7 +2828,7 @@ static enum rs_err count_live_tokens(struct conn *c, const struct grant_ids *g, 
 
 struct select_arg {
     const struct rs_revoke_select *sel;
-    size_t grants, tokens;
+    size_t grants, tokens, sessions;
 };
 
 static enum rs_err select_audit(struct conn *w, const struct select_arg *a,
@@ -2835,8 +2837,8 @@ static enum rs_err select_audit(struct conn *w, const struct select_arg *a,
     struct rs_buf d;
     const char *extra = a->sel->audit_extra ? a->sel->audit_extra : "";
     rs_buf_init(&d, 0);
-    enum rs_err e = rs_buf_printf(&d, "{\"grants\":%zu,\"tokens\":%zu,\"grant_ids\":[", a->grants,
-                                  a->tokens);
+    enum rs_err e = rs_buf_printf(&d, "{\"grants\":%zu,\"tokens\":%zu,\"sessions\":%zu,"
+                                  "\"grant_ids\":[", a->grants, a->tokens, a->sessions);
     for (size_t i = 0; i < g->n && i < AUDIT_GRANT_IDS_MAX && !e; i++)
         e = rs_buf_printf(&d, "%s\"%s\"", i ? "," : "", g->ids[i]);
     if (!e)
@@ -2854,6 +2856,25 @@ static enum rs_err job_revoke_select(struct conn *w, void *arg, bool *keep)
     enum rs_err e = select_grants(w, a->sel, &g);
     for (size_t i = 0; i < g.n && !e; i++)
         e = revoke_grant(w, g.ids[i], &a->tokens);
+    if (!e && a->sel->sub) {
+        /* live ones counted first: expired rows the purge has not reached yet are no sessions */
+        sqlite3_stmt *n = stmt(w, Q_SESSIONS_OF_USER_LIVE), *st = stmt(w, Q_SESSIONS_OF_USER_DELETE);
+        if (!n || !st)
+            e = RS_ERR_STORE;
+        if (!e) {
+            BIND_TEXT(n, 1, a->sel->sub);
+            sqlite3_bind_int64(n, 2, rs_clock_now());
+            if (sqlite3_step(n) == SQLITE_ROW)
+                a->sessions = (size_t)sqlite3_column_int64(n, 0);
+            else
+                e = RS_ERR_STORE;
+            done(n);
+        }
+        if (!e) {
+            BIND_TEXT(st, 1, a->sel->sub);
+            e = step_done(w, st);
+        }
+    }
     if (!e) {
         a->grants = g.n;
         e = select_audit(w, a, &g);
@@ -2864,7 +2885,7 @@ static enum rs_err job_revoke_select(struct conn *w, void *arg, bool *keep)
 }
 
 enum rs_err rs_store_revoke_select(struct rs_store *s, const struct rs_revoke_select *sel,
-                                   size_t *grants_out, size_t *tokens_out)
+                                   size_t *grants_out, size_t *tokens_out, size_t *sessions_out)
 {
     assert(sel->client_id || sel->sub || sel->grant_id || sel->issued_before);
     struct select_arg a = {.sel = sel};
@@ -2876,6 +2897,18 @@ enum rs_err rs_store_revoke_select(struct rs_store *s, const struct rs_revoke_se
         e = c ? select_grants(c, sel, &g) : RS_ERR_STORE;
         if (!e)
             e = count_live_tokens(c, &g, &a.tokens);
+        sqlite3_stmt *n = !e && sel->sub ? stmt(c, Q_SESSIONS_OF_USER_LIVE) : NULL;
+        if (n) {
+            BIND_TEXT(n, 1, sel->sub);
+            sqlite3_bind_int64(n, 2, rs_clock_now());
+            if (sqlite3_step(n) == SQLITE_ROW)
+                a.sessions = (size_t)sqlite3_column_int64(n, 0);
+            else
+                e = RS_ERR_STORE;
+            done(n);
+        } else if (!e && sel->sub) {
+            e = RS_ERR_STORE;
+        }
         a.grants = g.n;
         free(g.ids);
     } else {
@@ -2883,6 +2916,8 @@ enum rs_err rs_store_revoke_select(struct rs_store *s, const struct rs_revoke_se
     }
     *grants_out = e ? 0 : a.grants;
     *tokens_out = e ? 0 : a.tokens;
+    if (sessions_out)
+        *sessions_out = e ? 0 : a.sessions;
     return e;
 }
 

@@ -609,11 +609,11 @@ static void test_client_grants(void **state)
     /* client-a has cc2 and the user grant ua left */
     struct rs_revoke_select sel = {.client_id = "client-a", .dry_run = true};
     size_t grants = 0, tokens = 0;
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 2);
     assert_int_equal(tokens, 3);
     struct rs_revoke_select by_id = {.grant_id = g2, .dry_run = true};
-    assert_int_equal(rs_store_revoke_select(f->s, &by_id, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &by_id, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 1);
     assert_int_equal(tokens, 1);
 
@@ -1052,15 +1052,15 @@ static void test_select_client_grants_by_time(void **state)
     put_cc(f->s, "t2", "c-time", later(), NULL);
     struct rs_revoke_select sel = {.issued_before = (int64_t)time(NULL) + 10, .dry_run = true};
     size_t grants = 0, tokens = 0;
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 2);
     assert_int_equal(tokens, 2);
     sel.issued_before = (int64_t)time(NULL) - 100;
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 0);
     sel.issued_before = (int64_t)time(NULL) + 10;
     sel.dry_run = false;
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 2);
     assert_int_equal(state_of(f->s, "t1"), RS_TS_REVOKED);
     assert_int_equal(state_of(f->s, "t2"), RS_TS_REVOKED);
@@ -1082,13 +1082,13 @@ static void test_select_by_time_key_after_iat(void **state)
     assert_int_equal(rs_store_tokens_put(f->s, &t, 1), RS_OK);
     struct rs_revoke_select sel = {.issued_before = cutoff, .dry_run = true};
     size_t grants = 0, tokens = 0;
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 1);
     sel.issued_before = cutoff - 1; /* iat is not before that */
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 0);
     sel.issued_before = INT64_MAX / 2; /* past any key: no bound on the range */
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 1);
 }
 
@@ -1152,7 +1152,7 @@ static void test_migration_client_grants(void **state)
     assert_int_equal(state_of(f->s, "user-grant.a"), RS_TS_REVOKED);
     struct rs_revoke_select sel = {.client_id = "c1", .dry_run = true};
     size_t grants = 9, tokens = 9;
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 0); /* the old grant row is gone, the token is revoked */
 }
 
@@ -1357,7 +1357,7 @@ static void test_purge_in_chunks(void **state)
     /* the client has one live grant left */
     struct rs_revoke_select sel = {.client_id = "c-purge", .dry_run = true};
     size_t grants = 0, tokens = 0;
-    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens), RS_OK);
+    assert_int_equal(rs_store_revoke_select(f->s, &sel, &grants, &tokens, NULL), RS_OK);
     assert_int_equal(grants, 1);
     assert_int_equal(tokens, 1);
 }
