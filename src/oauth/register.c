@@ -100,6 +100,16 @@ static enum rs_err validate(struct rs_ctx *ctx, json_t *meta, struct rs_client *
               "granted by an administrator";
         code = RS_OAUTH_INVALID_CLIENT_METADATA;
         e = RS_ERR_INVALID;
+    } else if (!e && !*ctx->cfg->dynamic_registration_initial_access_token &&
+               !rs_list_subset(c->scope, RS_SCOPE_STANDARD)) {
+        /* Open registration: anyone may register, so a scope of its choosing would mean nothing
+         * to a resource server ("admin" for whoever asks). Only the standard scopes (about the
+         * user, who signs in for them) are open; others come from an administrator, or from a
+         * registrant given the initial access token. */
+        why = "without an initial access token only the scopes openid, profile, email and "
+              "offline_access can be registered; others are given by an administrator";
+        code = RS_OAUTH_INVALID_CLIENT_METADATA;
+        e = RS_ERR_INVALID;
     }
     if (e == RS_ERR_INVALID)
         rs_oauth_error(resp, ctx->cfg, code, why, NULL);

@@ -65,7 +65,7 @@ async function tokenRaw(c, scope) {
 
 test('register through oauth4webapi, then client_credentials with the issued secret and introspection', async () => {
   assert.equal(as.registration_endpoint, `${server.url}/register`);
-  const c = await register({ grant_types: ['client_credentials'], scope: 'read', client_name: 'dcr machine' });
+  const c = await register({ grant_types: ['client_credentials'], scope: 'profile email', client_name: 'dcr machine' });
   assert.match(c.client_id, /^[0-9a-f]{32}$/);
   assert.match(c.client_secret, /^[A-Za-z0-9_-]{43}$/);
   assert.equal(c.client_secret_expires_at, 0);
@@ -74,16 +74,16 @@ test('register through oauth4webapi, then client_credentials with the issued sec
   assert.equal(c.registration_client_uri, `${as.registration_endpoint}/${c.client_id}`);
   assert.equal(c.token_endpoint_auth_method, 'client_secret_basic');
   assert.deepEqual(c.grant_types, ['client_credentials']);
-  assert.equal(c.scope, 'read');
+  assert.equal(c.scope, 'profile email');
   assert.equal(c.client_name, 'dcr machine');
   assert.ok(Math.abs(c.client_id_issued_at - Date.now() / 1000) < 60);
 
-  const t = await clientCredentials(as, c, 'read');
-  assert.equal(t.scope, 'read');
+  const t = await clientCredentials(as, c, 'email');
+  assert.equal(t.scope, 'email');
   const i = await introspect(as, c, t.access_token);
   assert.equal(i.active, true);
   assert.equal(i.client_id, c.client_id);
-  assert.equal(i.scope, 'read');
+  assert.equal(i.scope, 'email');
 });
 
 test('the registration response is 201 with Cache-Control: no-store; the server picks client_id and secret', async () => {
@@ -208,9 +208,33 @@ test('an initial access token, when configured, is required as a Bearer token', 
       oauth.ClientSecretBasic(c.client_secret), new URLSearchParams(), insecure);
     const t = await oauth.processClientCredentialsResponse(sas, { client_id: c.client_id }, res);
     assert.ok(t.access_token);
+
+    // a registrant given the initial access token may register scopes of the deployment's own
+    const own = await register({ grant_types: ['client_credentials'], scope: 'read write' }, { initialAccessToken: iat }, sas);
+    assert.equal(own.scope, 'read write');
+    const priv = await rawRegister(s, { grant_types: ['client_credentials'], scope: 'revoke_any_token' }, { headers: { authorization: `Bearer ${iat}` } });
+    assert.equal(priv.status, 400, 'the privileged ones never');
   } finally {
     await s.cleanup();
   }
+});
+
+test('open registration (no initial access token) registers only the standard scopes', async () => {
+  // found in review: anyone could register scope "admin" and get tokens introspected with it
+  for (const scope of ['admin', 'read write', 'openid admin']) {
+    const r = await rawRegister(server, { grant_types: ['client_credentials'], scope });
+    assert.equal(r.status, 400, scope);
+    assert.equal(r.json.error, 'invalid_client_metadata');
+    assert.match(r.json.error_description, /initial access token/);
+  }
+  const ok = await register({ grant_types: ['client_credentials'], scope: 'openid profile email offline_access' });
+  assert.equal(ok.scope, 'openid profile email offline_access');
+  // nor through an RFC 7592 update
+  const { registration_client_uri: uri, registration_access_token: tok, client_secret_expires_at, client_id_issued_at, ...cur } = ok;
+  delete cur.client_secret;
+  const upd = await manage(uri, 'PUT', tok, { ...cur, scope: 'admin' });
+  assert.equal(upd.status, 400, upd.text);
+  assert.equal(upd.json.error, 'invalid_client_metadata');
 });
 
 test('the initial access token is kept only as its digest: not in GET /admin/config, the database files or the logs', async () => {
@@ -286,7 +310,7 @@ test('RFC 7592 read and update with the registration access token', async () => 
     redirect_uris: ['https://app.example/cb'],
     grant_types: ['authorization_code', 'client_credentials'],
     client_name: 'before',
-    scope: 'read write',
+    scope: 'profile email',
   });
   const uri = c.registration_client_uri;
   const tok = c.registration_access_token;
@@ -321,11 +345,11 @@ test('RFC 7592 read and update with the registration access token', async () => 
   assert.equal(again.status, 200);
   assert.equal(again.json.client_name, 'after');
   assert.deepEqual(again.json.redirect_uris, ['https://app.example/cb2', 'https://app.example/cb3']);
-  assert.equal(again.json.scope, 'read write');
+  assert.equal(again.json.scope, 'profile email');
 
   // the secret and the registration token survive an update
-  const t = await clientCredentials(as, c, 'write');
-  assert.equal(t.scope, 'write');
+  const t = await clientCredentials(as, c, 'email');
+  assert.equal(t.scope, 'email');
 
   // the current secret may be repeated (RFC 7592 §2.2)
   const withSecret = await manage(uri, 'PUT', tok, { ...next, client_secret: c.client_secret, client_name: 'third' });

@@ -1,6 +1,8 @@
 // Scopes (RFC 6749 §3.3) at the token endpoint for clients registered through /register:
 // a client without a registered scope may ask for the standard OpenID Connect scopes, a client
-// with a registered scope only for those; unknown or malformed scopes get invalid_scope.
+// with a registered scope only for those; unknown or malformed scopes get invalid_scope. The
+// server has an initial access token: only then may /register give a client scopes of its own
+// (register.test.mjs has open registration's limits).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, basic } from './lib/server.mjs';
@@ -8,8 +10,9 @@ import { oauth, discover, clientCredentials, introspect, insecure } from './lib/
 
 let server, as, open, narrow;
 
+const IAT = 'scopes-test-initial-access-token-0123456789';
 async function register(meta) {
-  const res = await oauth.dynamicClientRegistrationRequest(as, meta, insecure);
+  const res = await oauth.dynamicClientRegistrationRequest(as, meta, { ...insecure, initialAccessToken: IAT });
   return oauth.processDynamicClientRegistrationResponse(res);
 }
 
@@ -21,7 +24,7 @@ async function tokenRaw(c, body) {
 }
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ config: { dynamicRegistrationInitialAccessToken: IAT } });
   as = await discover(server);
   open = await register({ grant_types: ['client_credentials'], client_name: 'no scope registered' });
   narrow = await register({ grant_types: ['client_credentials'], scope: 'read write', client_name: 'read write' });
@@ -97,7 +100,7 @@ test('malformed scope strings get invalid_scope', async () => {
 test('a scope registered in malformed form is refused at registration', async () => {
   const res = await fetch(as.registration_endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${IAT}` },
     body: JSON.stringify({ grant_types: ['client_credentials'], scope: 'read "write"' }),
   });
   assert.equal(res.status, 400);
