@@ -71,6 +71,10 @@ enum rs_err rs_discovery_handle(struct rs_ctx *ctx, const struct rs_req *req,
     json_object_set_new(o, "id_token_signing_alg_values_supported", strings(algs));
     json_object_set_new(o, "claims_supported", strings(claims));
     json_object_set_new(o, "authorization_response_iss_parameter_supported", json_true());
+    /* OIDC Discovery §3: request_uri_parameter_supported defaults to true when absent, and
+     * /authorize refuses both request objects (request_not_supported, request_uri_not_supported) */
+    json_object_set_new(o, "request_parameter_supported", json_false());
+    json_object_set_new(o, "request_uri_parameter_supported", json_false());
     enum rs_err e = rs_resp_json(resp, 200, o);
     if (!e)
         e = rs_resp_header(resp, "Cache-Control", "no-cache");

@@ -31,6 +31,9 @@ test('discovery: both well-known documents carry the RFC 8414 metadata', async (
     assert.deepEqual(d.code_challenge_methods_supported, ['S256']);
     assert.ok(d.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.ok(d.scopes_supported.includes('openid'));
+    // request objects are refused at /authorize: said, since absence would mean request_uri works
+    assert.equal(d.request_parameter_supported, false);
+    assert.equal(d.request_uri_parameter_supported, false);
   }
   assert.equal(as.issuer, server.url); // oauth4webapi validated it
 });
