@@ -10,10 +10,12 @@
 #include "oauth/common.h"
 #include "oauth/errors.h"
 #include "oauth/login_page.h"
+#include "oauth/login_limit.h"
 #include "oauth/pkce.h"
 #include "oauth/scope.h"
 #include "oauth/session.h"
 #include "oauth/users.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/ct.h"
 #include "base/log.h"
@@ -405,9 +407,11 @@ static bool csrf_ok(const struct rs_req *req, const struct rs_form *form)
     return have && field && rs_ct_streq(cookie, field);
 }
 
-/* Checks the credentials of the posted form, then starts a session and issues the code. */
-static enum rs_err login(struct rs_ctx *ctx, const struct authz *a, const struct rs_form *form,
-                         struct rs_resp *resp)
+/* Checks the credentials of the posted form, then starts a session and issues the code.
+ * Password guessing is slowed down per username and per address (login_limit.h): while held
+ * back, an attempt gets 429 and the page again, without its password being hashed. */
+static enum rs_err login(struct rs_ctx *ctx, const struct rs_req *req, const struct authz *a,
+                         const struct rs_form *form, struct rs_resp *resp)
 {
     const char *username = rs_form_get(form, "username"), *pw = rs_form_get(form, "password");
     struct rs_user u = {0};
@@ -415,6 +419,21 @@ static enum rs_err login(struct rs_ctx *ctx, const struct authz *a, const struct
     bool ok = false;
     if (!username || !*username || !pw || !*pw)
         return login_page(ctx, a, "Enter your username and password.", username, resp);
+    int64_t now = rs_clock_now(), wait = rs_login_limit_wait(username, req->remote_addr, now);
+    if (wait > 0) {
+        char msg[128], secs[RS_I64_STRLEN];
+        snprintf(msg, sizeof msg, "Too many failed sign-ins. Try again in %lld seconds.",
+                 (long long)wait);
+        rs_fmt_i64(secs, (long long)wait);
+        RS_LOG_WARN("login_throttled", "client_id", a->client.client_id, "retry_after", secs,
+                    NULL);
+        enum rs_err e = login_page(ctx, a, msg, username, resp);
+        if (!e) {
+            resp->status = 429; /* RFC 6585 §4 */
+            e = rs_resp_header(resp, "Retry-After", secs);
+        }
+        return e;
+    }
     enum rs_err e = rs_store_user_get_by_name(ctx->store, username, &u);
     if (e == RS_ERR_NOT_FOUND) {
         rs_users_dummy_verify(pw); /* unknown users take as long as wrong passwords */
@@ -425,9 +444,11 @@ static enum rs_err login(struct rs_ctx *ctx, const struct authz *a, const struct
     if (e) {
         e = store_page(resp, e);
     } else if (!ok) {
+        rs_login_limit_failed(username, req->remote_addr, now);
         RS_LOG_INFO("login_failed", "client_id", a->client.client_id, NULL);
         e = login_page(ctx, a, "Wrong username or password", username, resp);
     } else {
+        rs_login_limit_succeeded(username, now);
         e = rs_session_create(ctx, u.sub, rs_clock_now(), resp, &s);
         if (e)
             e = store_page(resp, e);
@@ -453,7 +474,7 @@ static enum rs_err authorize_post(struct rs_ctx *ctx, const struct rs_req *req,
     }
     e = authz_validate(ctx, &a, resp);
     if (!e)
-        e = login(ctx, &a, &form, resp);
+        e = login(ctx, req, &a, &form, resp);
 out:
     for (size_t i = 0; i < form.count; i++)
         if (!strcmp(form.f[i].name, "password"))

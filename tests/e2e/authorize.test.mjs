@@ -525,6 +525,28 @@ test('wrong password or unknown user: login page again with the message, no sess
   }
 });
 
+test('password guessing is held back: after 5 wrong passwords for a user, 429 with Retry-After, even for the right one', async () => {
+  // found in review: any number of guesses, each costing the server an argon2 hash
+  await server.createUser('mallet-target', 'the right password here');
+  let page = await getPage((await request(conf)).url);
+  for (let i = 0; i < 5; i++) {
+    page = await postLogin(page, 'mallet-target', `guess ${i}`);
+    assertHtmlPage(page.res, 200, 'http://127.0.0.1:9');
+    assert.ok(page.html.includes('Wrong username or password'), `guess ${i}`);
+  }
+  const held = await postLogin(page, 'mallet-target', 'the right password here');
+  assert.equal(held.res.status, 429);
+  const wait = Number(held.res.headers.get('retry-after'));
+  assert.ok(wait > 0 && wait <= 15, `Retry-After ${wait}`);
+  assert.match(held.html, /Too many failed sign-ins\. Try again in \d+ seconds\./);
+  assert.equal(held.cookies.rescind_session, undefined, 'no session');
+  for (let i = 0; i < 100 && !server.stderr.includes('"event":"login_throttled"'); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(server.stderr.includes('"event":"login_throttled"'));
+  // another user signing in from the same address is not held back
+  const other = await postLogin(held, USER, PASSWORD);
+  assert.equal(other.res.status, 302);
+});
+
 test('CSRF: missing cookie, missing field or a mismatch is 403', async () => {
   const req = await request(conf);
   const page = await getPage(req.url);
