@@ -58,11 +58,13 @@ struct conn_state {
     atomic_bool ready;        /* the handler thread (or the async write) is done */
     bool async;               /* completed through resp.async_* */
     bool finished;            /* finish() rendered the answer (st->resp is freed) */
+    bool late;                /* began after the server started to stop: answered 503 */
     struct rs_req req;
     struct rs_resp resp;
     unsigned route;
     char addr[INET6_ADDRSTRLEN];
     struct MHD_Connection *conn;
+    struct rs_http *http;     /* the server it belongs to */
     struct conn_state *next;  /* handler queue */
     void *pool_link;          /* while kept in state_pool */
 };
@@ -74,6 +76,14 @@ struct rs_http {
     size_t max_body;
     int port;
     atomic_int inflight;
+    /* Shutdown (rs_http_stop). Keep-alive clients go on sending requests after the listener
+     * closes, and libmicrohttpd aborts the process when it is stopped while a connection is
+     * suspended. Once draining, a request that begins is answered 503 at once, and every answer
+     * closes its connection; requests begun before finish. Once closing (the grace is over),
+     * no request is suspended any more. suspended counts the requests that are, or are about
+     * to be, suspended (raised before closing is read: see start_request). */
+    atomic_bool draining, closing;
+    atomic_int suspended;
     /* handler threads: run requests that may block on a durable write, so that the few I/O
      * threads never wait for an fsync and many writes can share one commit */
     pthread_t *handlers;
@@ -172,6 +182,15 @@ static void too_large(struct rs_resp *r)
 {
     early_error(r, 413, "{\"error\":\"invalid_request\",\"error_description\":"
                         "\"request body too large\"}");
+}
+
+/* A request that arrives while the server stops (on a connection that was open before). */
+static void shutting_down(struct rs_resp *r)
+{
+    early_error(r, 503, "{\"error\":\"temporarily_unavailable\",\"error_description\":"
+                        "\"the server is shutting down\"}");
+    r->error = "temporarily_unavailable";
+    rs_resp_header(r, "Retry-After", "1");
 }
 
 static void head_too_large(struct rs_resp *r)
@@ -286,6 +305,8 @@ static enum MHD_Result finish(struct MHD_Connection *conn, struct conn_state *st
     }
     fit_response_head(st);
     rs_resp_header(resp, "X-Request-Id", st->req.request_id);
+    if (atomic_load(&st->http->draining)) /* no further request on this connection */
+        rs_resp_header(resp, "Connection", "close");
     uint64_t us = rs_clock_mono_us() - st->t0;
     rs_metrics_observe(st->route, resp->status, us);
     access_log(&st->req, resp, us);
@@ -339,7 +360,10 @@ static void async_done(void *arg)
 {
     struct conn_state *st = arg;
     atomic_store(&st->ready, true);
+    /* resumed (marked for resumption) before the count drops: libmicrohttpd accepts a
+     * connection being resumed at its stop, not a suspended one */
     MHD_resume_connection(st->conn);
+    atomic_fetch_sub(&st->http->suspended, 1);
 }
 
 static void *handler_main(void *arg)
@@ -372,6 +396,7 @@ static void *handler_main(void *arg)
         rs_log_set_request(NULL);
         atomic_store(&st->ready, true);
         MHD_resume_connection(st->conn);
+        atomic_fetch_sub(&h->suspended, 1);
     }
     return NULL;
 }
@@ -440,6 +465,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!st)
             return MHD_NO;
         st->t0 = rs_clock_mono_us();
+        st->http = h;
+        st->late = atomic_load(&h->draining);
         *con_cls = st;
         atomic_fetch_add(&h->inflight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -487,7 +514,17 @@ static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *c
         st->req.refused = st->resp.status; /* the endpoint may record it (the audit of /revoke) */
         h->fn(h->app, &st->req, &st->resp, &st->route);
     } else {
+        /* counted before closing is read, so that rs_http_stop either sees this request in
+         * suspended or this request sees closing (both sequentially consistent) */
+        atomic_fetch_add(&h->suspended, 1);
+        if (st->late || atomic_load(&h->closing)) {
+            atomic_fetch_sub(&h->suspended, 1);
+            shutting_down(&st->resp);
+            return finish(conn, st);
+        }
         h->fn(h->app, &st->req, &st->resp, &st->route);
+        if (!st->resp.async_start && !st->resp.defer)
+            atomic_fetch_sub(&h->suspended, 1); /* answered here, never suspended */
         if (st->resp.async_start) {
             /* suspend first, then start: the write may complete before async_start returns */
             st->deferred = true;
@@ -629,12 +666,27 @@ void rs_http_stop(struct rs_http *h, unsigned grace_ms)
 {
     if (!h)
         return;
+    atomic_store(&h->draining, true);
     MHD_socket ls = MHD_quiesce_daemon(h->d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    /* open connections finish their request in progress (answers say Connection: close, new
+     * requests get 503), then close */
     for (unsigned waited = 0; atomic_load(&h->inflight) > 0 && waited < grace_ms; waited += 10)
         usleep(10000);
+    atomic_store(&h->closing, true); /* a request still arriving now is not started */
+    /* requests waiting for a durable write or a handler thread are never cut off: the store
+     * completes every write queued, so wait for them (bounded, should the disk hang) */
+    for (unsigned waited = 0; atomic_load(&h->suspended) > 0 && waited < 30000; waited += 10)
+        usleep(10000);
     stop_handlers(h); /* drains the queue: every deferred request gets its answer first */
+    if (atomic_load(&h->suspended) > 0) {
+        /* stopping libmicrohttpd now would abort the process; leave it to the exit */
+        char n[RS_I64_STRLEN];
+        rs_fmt_i64(n, atomic_load(&h->suspended));
+        RS_LOG_ERROR("shutdown_requests_pending", "requests", n, NULL);
+        return;
+    }
     MHD_stop_daemon(h->d);
     free(h);
 }

@@ -443,6 +443,57 @@ test('SIGTERM lets a request in flight finish: its answer arrives and its token 
   await s.cleanup();
 });
 
+test('SIGTERM under keep-alive load: clean exit, every 200 durable, later requests 503 with Connection: close', async () => {
+  // found by stress testing: keep-alive clients kept sending after the signal, and stopping
+  // libmicrohttpd with a request suspended for its durable write aborted the process
+  const { Server } = await import('./lib/server.mjs');
+  const s = await startServer();
+  const c = await s.createClient({ grant_types: ['client_credentials'] });
+  const auth = basic(c.client_id, c.client_secret);
+  const tokens = [], statuses = new Map();
+  let stop = false;
+  const loop = async () => {
+    while (!stop) {
+      let r;
+      try {
+        r = await s.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: auth } });
+      } catch {
+        return; // the connection closed, or a new one was refused: the server is going
+      }
+      statuses.set(r.status, (statuses.get(r.status) || 0) + 1);
+      if (r.status === 200) tokens.push(r.json.access_token);
+      else if (r.status === 503) {
+        assert.equal(r.json.error, 'temporarily_unavailable');
+        assert.equal(r.headers.get('connection'), 'close');
+      }
+    }
+  };
+  const loops = Array.from({ length: 24 }, loop);
+  await new Promise((r) => setTimeout(r, 400));
+  s.proc.kill('SIGTERM');
+  const { code, signal } = await s.exited;
+  stop = true;
+  await Promise.all(loops);
+  assert.deepEqual([code, signal], [0, null], s.stderr.slice(-2000));
+  s.checkSanitizers();
+  assert.match(s.stderr, /"event":"stopped"/);
+  assert.ok(tokens.length > 20, `tokens answered: ${tokens.length}`);
+  assert.deepEqual([...statuses.keys()].filter((k) => k !== 200 && k !== 503), [], JSON.stringify([...statuses]));
+  // every token answered 200 is there after the restart
+  const again = new Server({ dir: s.dir, port: s.port });
+  await again.start();
+  try {
+    for (const token of tokens) {
+      const r = await again.form('/introspect', { token }, { headers: { authorization: auth } });
+      assert.equal(r.json.active, true);
+    }
+  } finally {
+    await again.stop();
+    s.ownsDir = true;
+    await s.cleanup();
+  }
+});
+
 test('expired tokens are purged in the background while requests keep being served', async () => {
   const s = await startServer({ config: { accessTokenLifetime: 1, cleanServiceInterval: 1 } });
   try {
