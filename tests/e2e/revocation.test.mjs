@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startServer, basic } from './lib/server.mjs';
 import { oauth, discover, clientCredentials, introspect, insecure, clientOf, authOf, revoke, refresh, userinfo } from './lib/oauth.mjs';
-import { codeFlow } from './lib/flow.mjs';
+import { codeFlow, login } from './lib/flow.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const USER = { username: 'alice', password: 'correct horse battery' };
@@ -27,6 +27,7 @@ async function setup(config) {
 
 const userTokens = (as, c, scope = 'openid offline_access') => codeFlow(as, c, { ...USER, scope, redirectUri: REDIRECT });
 const active = async (as, rs, token) => (await introspect(as, rs, token)).active;
+const rawToken = (server, c, params) => server.form('/token', params, { headers: { authorization: basic(c.client_id, c.client_secret) } });
 const rawRevoke = (server, c, params, opts = {}) => server.form('/revoke', params, { ...opts, headers: { authorization: basic(c.client_id, c.client_secret), ...(opts.headers || {}) } });
 
 async function refreshFails(as, c, rt) {
@@ -80,6 +81,25 @@ describe('revocation, default configuration', () => {
     assert.equal(await active(as, rs, t.access_token), false);
     assert.equal(await active(as, rs, t2.access_token), false);
     await refreshFails(as, a, t2.refresh_token);
+  });
+
+  test('revoking an already rotated refresh token revokes its grant, with the tokens that replaced it', async () => {
+    // found by stress testing: a logout with the refresh token the client stored last time
+    // answered 200 and left the grant alive
+    const t = await userTokens(as, a);
+    const t2 = await refresh(as, a, t.refresh_token);
+    await revoke(as, a, t.refresh_token); // the used one
+    assert.equal(await active(as, rs, t2.access_token), false);
+    await refreshFails(as, a, t2.refresh_token);
+    // a redeemed authorization code names its grant the same way
+    const signedIn = await login(as, a, { ...USER, scope: 'openid offline_access', redirectUri: REDIRECT });
+    const code = signedIn.location.searchParams.get('code');
+    const tok = await rawToken(server, a, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: signedIn.verifier });
+    assert.equal(tok.status, 200, tok.text);
+    assert.equal(await active(as, rs, tok.json.access_token), true);
+    await revoke(as, a, code);
+    assert.equal(await active(as, rs, tok.json.access_token), false);
+    await refreshFails(as, a, tok.json.refresh_token);
   });
 
   test('no hint: any token type is found', async () => {

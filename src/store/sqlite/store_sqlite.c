@@ -2514,8 +2514,12 @@ static enum rs_err job_revoke(struct conn *w, void *arg, bool *keep)
                 e = g;
                 break;
             }
-            /* RFC 7009 §2.2: an invalid (expired, revoked, used) token is not an error */
-            if (t.state != RS_TS_ACTIVE || t.exp <= r->now)
+            /* RFC 7009 §2.2: an invalid (expired, revoked) token is not an error. A used one (a
+             * rotated refresh token, a redeemed code) still names its grant, which may live on
+             * in the tokens that replaced it: the client means to end that grant (a logout
+             * with the refresh token it last stored), as presenting it at the token endpoint
+             * would (reuse detection), so it counts as live here. */
+            if ((t.state != RS_TS_ACTIVE && t.state != RS_TS_USED) || t.exp <= r->now)
                 continue;
             out->found++;
             if (strcmp(t.client_id, r->client_id) != 0) {
