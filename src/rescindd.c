@@ -134,6 +134,17 @@ int main(int argc, char **argv)
                 snprintf(n, sizeof n, "%zu", purged);
                 RS_LOG_INFO("purged_expired", "rows", n, NULL);
             }
+            /* audit records are kept auditRetentionDays: every request to /revoke leaves one,
+             * unauthenticated ones too, so without a limit the file would only grow */
+            purged = 0;
+            if (cur->audit_retention_days > 0 &&
+                rs_store_audit_purge(app.store, now - cur->audit_retention_days * 86400,
+                                     &purged) == RS_OK &&
+                purged) {
+                char n[24];
+                snprintf(n, sizeof n, "%zu", purged);
+                RS_LOG_INFO("purged_audit", "rows", n, NULL);
+            }
             next_purge = now + cur->clean_service_interval;
             rs_config_release(cur);
         }

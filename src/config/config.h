@@ -61,6 +61,7 @@ struct rs_config {
     int64_t request_handler_threads;
     char *log_level;
     int64_t clean_service_interval;
+    int64_t audit_retention_days;
     json_t *cors_allowed_origins;      /* array of strings */
 
     /* --- derived at load, read-only --- */

@@ -71,6 +71,7 @@ enum stmt_id {
     Q_ADMIN_GET,
     Q_ADMIN_COUNT,
     Q_AUDIT_PUT,
+    Q_AUDIT_PURGE,
     Q_AUDIT_LIST,
     Q_SETTING_PUT,
     Q_SETTING_GET,
@@ -152,6 +153,10 @@ static const char *const sql[Q_COUNT] = {
     [Q_ADMIN_GET] = "SELECT name FROM admin_credentials WHERE hash = ?1",
     [Q_ADMIN_COUNT] = "SELECT count(*) FROM admin_credentials",
     [Q_AUDIT_PUT] = "INSERT INTO audit (time, event, client_id, outcome, detail) VALUES (?1,?2,?3,?4,?5)",
+    /* the oldest rows by id (audit has no index on time: ids follow time), those of them older
+     * than ?1: the work per batch is bounded whatever the table's size */
+    [Q_AUDIT_PURGE] = "DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT 500) "
+                      "AND time < ?1",
     [Q_AUDIT_LIST] = "SELECT id, time, event, client_id, outcome, detail FROM audit "
                      "WHERE time >= ?1 AND time <= ?2 AND (?3 IS NULL OR client_id = ?3) "
                      "AND (?4 IS NULL OR event = ?4) ORDER BY id DESC LIMIT ?5",
@@ -1802,6 +1807,41 @@ enum rs_err rs_store_purge_expired(struct rs_store *s, int64_t now, size_t *purg
         if (!e)
             total += a.purged;
     } while (!e && a.more);
+    if (purged_out)
+        *purged_out = total;
+    return e;
+}
+
+/* ---------- audit retention ---------- */
+struct audit_purge_arg {
+    int64_t before;
+    size_t purged;
+};
+
+static enum rs_err job_audit_purge(struct conn *w, void *arg, bool *keep)
+{
+    struct audit_purge_arg *a = arg;
+    sqlite3_stmt *st = stmt(w, Q_AUDIT_PURGE);
+    if (!st)
+        return RS_ERR_STORE;
+    sqlite3_bind_int64(st, 1, a->before);
+    enum rs_err e = step_done(w, st);
+    if (!e)
+        a->purged = (size_t)sqlite3_changes(w->db);
+    *keep = e == RS_OK;
+    return e;
+}
+
+enum rs_err rs_store_audit_purge(struct rs_store *s, int64_t before, size_t *purged_out)
+{
+    size_t total = 0;
+    enum rs_err e;
+    struct audit_purge_arg a = {.before = before};
+    do { /* batch by batch: a full batch of 500 means there may be more */
+        a.purged = 0;
+        e = run_write(s, job_audit_purge, &a);
+        total += e ? 0 : a.purged;
+    } while (!e && a.purged == 500);
     if (purged_out)
         *purged_out = total;
     return e;

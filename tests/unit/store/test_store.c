@@ -1417,6 +1417,27 @@ static void test_audit(void **state)
     assert_int_equal(seen.n, 0);
 }
 
+/* Audit retention: records older than the cut go, oldest first, batch after batch; newer ones
+ * stay. */
+static void test_audit_purge(void **state)
+{
+    struct fixture *f = *state;
+    struct audit_seen seen;
+    int64_t now = time(NULL);
+    for (int i = 0; i < 1203; i++) /* more than two batches of 500 */
+        assert_int_equal(rs_store_audit_put(f->s, "revoke", "c-old", "invalid_client", NULL), RS_OK);
+    size_t n = 99;
+    assert_int_equal(rs_store_audit_purge(f->s, now - 60, &n), RS_OK);
+    assert_int_equal(n, 0); /* none is older than a minute */
+    assert_int_equal(audit_count(f->s, "c-old", NULL, &seen), 8); /* (collects at most 8) */
+    assert_int_equal(rs_store_audit_purge(f->s, now + 60, &n), RS_OK);
+    assert_int_equal(n, 1203);
+    assert_int_equal(audit_count(f->s, "c-old", NULL, &seen), 0);
+    assert_int_equal(rs_store_audit_put(f->s, "revoke", "c-new", "revoked", NULL), RS_OK);
+    assert_int_equal(rs_store_audit_purge(f->s, now - 60, &n), RS_OK);
+    assert_int_equal(audit_count(f->s, "c-new", NULL, &seen), 1);
+}
+
 /* ---------- settings ---------- */
 static void test_settings(void **state)
 {
@@ -1528,6 +1549,7 @@ int main(void)
         T(test_purge_client_grants),
         T(test_status_bits_follow_revocations),
         T(test_status_reservation),
+        T(test_audit_purge),
         T(test_revoke_single),
         T(test_revoke_batch_failure),
         T(test_revoke_all_many_client_grants),
