@@ -359,11 +359,14 @@ static void enqueue(struct rs_http *h, struct conn_state *st)
 static void async_done(void *arg)
 {
     struct conn_state *st = arg;
+    /* st may be answered and freed by its I/O thread as soon as it is resumed: nothing of it
+     * is touched after MHD_resume_connection */
+    struct rs_http *h = st->http;
     atomic_store(&st->ready, true);
     /* resumed (marked for resumption) before the count drops: libmicrohttpd accepts a
      * connection being resumed at its stop, not a suspended one */
     MHD_resume_connection(st->conn);
-    atomic_fetch_sub(&st->http->suspended, 1);
+    atomic_fetch_sub(&h->suspended, 1);
 }
 
 static void *handler_main(void *arg)
