@@ -408,10 +408,10 @@ static bool csrf_ok(const struct rs_req *req, const struct rs_form *form)
 }
 
 /* Checks the credentials of the posted form, then starts a session and issues the code.
- * Password guessing is slowed down per username and per address (login_limit.h): while held
- * back, an attempt gets 429 and the page again, without its password being hashed. */
-static enum rs_err login(struct rs_ctx *ctx, const struct rs_req *req, const struct authz *a,
-                         const struct rs_form *form, struct rs_resp *resp)
+ * Password guessing is slowed down per username (login_limit.h): while held back, an attempt
+ * gets 429 and the page again, without its password being hashed. */
+static enum rs_err login(struct rs_ctx *ctx, const struct authz *a, const struct rs_form *form,
+                         struct rs_resp *resp)
 {
     const char *username = rs_form_get(form, "username"), *pw = rs_form_get(form, "password");
     struct rs_user u = {0};
@@ -419,7 +419,7 @@ static enum rs_err login(struct rs_ctx *ctx, const struct rs_req *req, const str
     bool ok = false;
     if (!username || !*username || !pw || !*pw)
         return login_page(ctx, a, "Enter your username and password.", username, resp);
-    int64_t now = rs_clock_now(), wait = rs_login_limit_wait(username, req->remote_addr, now);
+    int64_t now = rs_clock_now(), wait = rs_login_limit_begin(username, now);
     if (wait > 0) {
         char msg[128], secs[RS_I64_STRLEN];
         snprintf(msg, sizeof msg, "Too many failed sign-ins. Try again in %lld seconds.",
@@ -441,14 +441,15 @@ static enum rs_err login(struct rs_ctx *ctx, const struct rs_req *req, const str
     } else if (!e) {
         ok = rs_users_password_ok(&u, pw);
     }
+    /* the attempt began above (rs_login_limit_begin): it ends here on every path */
+    rs_login_limit_end(username, e ? RS_LOGIN_UNDECIDED : ok ? RS_LOGIN_OK : RS_LOGIN_FAILED,
+                       rs_clock_now());
     if (e) {
         e = store_page(resp, e);
     } else if (!ok) {
-        rs_login_limit_failed(username, req->remote_addr, now);
         RS_LOG_INFO("login_failed", "client_id", a->client.client_id, NULL);
         e = login_page(ctx, a, "Wrong username or password", username, resp);
     } else {
-        rs_login_limit_succeeded(username, now);
         e = rs_session_create(ctx, u.sub, rs_clock_now(), resp, &s);
         if (e)
             e = store_page(resp, e);
@@ -474,7 +475,7 @@ static enum rs_err authorize_post(struct rs_ctx *ctx, const struct rs_req *req,
     }
     e = authz_validate(ctx, &a, resp);
     if (!e)
-        e = login(ctx, req, &a, &form, resp);
+        e = login(ctx, &a, &form, resp);
 out:
     for (size_t i = 0; i < form.count; i++)
         if (!strcmp(form.f[i].name, "password"))

@@ -3,19 +3,21 @@
 #include "base/rand.h"
 #include <pthread.h>
 #include <sodium.h>
-#include <stdbool.h>
 #include <string.h>
 
-#define SLOTS 4096 /* per kind; a slot is 32 bytes */
+#define BUCKETS 1024
+#define WAYS 4 /* entries per bucket: 4096 in all, 40 bytes each */
+#define BUSY_WAIT 1 /* seconds to wait while other attempts of the name are being checked */
 
-struct slot {
-    uint64_t key;     /* keyed hash of the name; 0: empty */
-    uint32_t failures;
-    int64_t last;     /* time of the last failure */
-    int64_t until;    /* held back until */
+struct entry {
+    uint64_t key;      /* keyed hash of the name; 0: empty */
+    uint32_t failures; /* in a row */
+    uint32_t pending;  /* attempts let through and not yet ended */
+    int64_t last;      /* time of the last failure */
+    int64_t until;     /* held back until */
 };
 
-static struct slot users[SLOTS], addrs[SLOTS];
+static struct entry table[BUCKETS][WAYS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
 static pthread_once_t keyed = PTHREAD_ONCE_INIT;
@@ -25,88 +27,98 @@ static void make_key(void)
     rs_rand_bytes(hash_key, sizeof hash_key);
 }
 
-/* The slot of name (prefixed by kind, so a username and an address never share a key). */
-static struct slot *find(struct slot *table, char kind, const char *name, int64_t now)
+static uint64_t key_of(const char *name)
 {
     unsigned char h[crypto_shorthash_BYTES];
     size_t n = strlen(name);
-    unsigned char buf[1 + 256];
     if (n > 256)
-        n = 256; /* longer names are not usernames or addresses; the prefix is enough */
-    buf[0] = (unsigned char)kind;
-    memcpy(buf + 1, name, n);
-    crypto_shorthash(h, buf, n + 1, hash_key);
+        n = 256; /* a longer name is no username: its start is enough */
+    crypto_shorthash(h, (const unsigned char *)name, n, hash_key);
     uint64_t key;
     memcpy(&key, h, sizeof key);
-    key |= 1; /* never 0 (empty) */
-    struct slot *s = &table[key % SLOTS];
-    /* another name's slot, or this name's forgotten one, starts again for this name: a
-     * collision can only forget a count, never lend one */
-    if (s->key != key || now - s->last >= RS_LOGIN_FORGET)
-        *s = (struct slot){.key = key};
-    return s;
+    return key ? key : 1; /* 0 marks an empty entry */
 }
 
-static int64_t wait_of(const struct slot *s, int64_t now)
+static bool forgotten(const struct entry *e, int64_t now)
 {
-    return s->until > now ? s->until - now : 0;
+    return e->pending == 0 && e->until <= now && now - e->last >= RS_LOGIN_FORGET;
 }
 
-static void fail(struct slot *s, uint32_t free_failures, int64_t now)
+/* The name's entry, or NULL when it has none and claim is false. With claim, a new entry takes
+ * an empty or forgotten place of the bucket, else the one with the fewest failures that is
+ * neither held nor in use; NULL when there is none (the attempt goes uncounted). */
+static struct entry *find(uint64_t key, bool claim, int64_t now)
 {
-    if (s->failures < UINT32_MAX)
-        s->failures++;
-    s->last = now;
-    if (s->failures >= free_failures) {
-        uint32_t beyond = s->failures - free_failures; /* 0 for the first hold */
-        int64_t hold = RS_LOGIN_HOLD_MAX;
-        if (beyond < 16) {
-            hold = (int64_t)RS_LOGIN_HOLD_FIRST << beyond;
-            if (hold > RS_LOGIN_HOLD_MAX)
-                hold = RS_LOGIN_HOLD_MAX;
+    struct entry *b = table[(key >> 32) % BUCKETS], *pick = NULL;
+    for (int i = 0; i < WAYS; i++)
+        if (b[i].key == key)
+            return forgotten(&b[i], now) ? (b[i] = (struct entry){.key = key}, &b[i]) : &b[i];
+    if (!claim)
+        return NULL;
+    for (int i = 0; i < WAYS; i++) {
+        struct entry *e = &b[i];
+        if (!e->key || forgotten(e, now)) {
+            pick = e;
+            break;
         }
-        s->until = now + hold;
+        if (e->pending == 0 && e->until <= now && (!pick || e->failures < pick->failures))
+            pick = e;
     }
+    if (pick)
+        *pick = (struct entry){.key = key};
+    return pick;
 }
 
-int64_t rs_login_limit_wait(const char *username, const char *addr, int64_t now)
+int64_t rs_login_limit_begin(const char *username, int64_t now)
 {
     pthread_once(&keyed, make_key);
+    uint64_t key = key_of(username);
+    int64_t wait = 0;
     pthread_mutex_lock(&lock);
-    int64_t w = wait_of(find(users, 'u', username, now), now);
-    if (addr && *addr) {
-        int64_t a = wait_of(find(addrs, 'a', addr, now), now);
-        if (a > w)
-            w = a;
+    struct entry *e = find(key, true, now);
+    if (e) {
+        if (e->until > now)
+            wait = e->until - now;
+        else if (e->failures >= RS_LOGIN_FREE ? e->pending > 0
+                                              : e->failures + e->pending >= RS_LOGIN_FREE)
+            wait = BUSY_WAIT; /* attempts in flight may use up what is left */
+        else
+            e->pending++;
     }
     pthread_mutex_unlock(&lock);
-    return w;
+    return wait;
 }
 
-void rs_login_limit_failed(const char *username, const char *addr, int64_t now)
+void rs_login_limit_end(const char *username, enum rs_login_outcome outcome, int64_t now)
 {
     pthread_once(&keyed, make_key);
+    uint64_t key = key_of(username);
     pthread_mutex_lock(&lock);
-    fail(find(users, 'u', username, now), RS_LOGIN_USER_FREE, now);
-    if (addr && *addr)
-        fail(find(addrs, 'a', addr, now), RS_LOGIN_ADDR_FREE, now);
-    pthread_mutex_unlock(&lock);
-}
-
-void rs_login_limit_succeeded(const char *username, int64_t now)
-{
-    pthread_once(&keyed, make_key);
-    pthread_mutex_lock(&lock);
-    struct slot *s = find(users, 'u', username, now);
-    s->failures = 0;
-    s->until = 0;
+    struct entry *e = find(key, outcome == RS_LOGIN_FAILED, now);
+    if (e) {
+        if (e->pending)
+            e->pending--;
+        if (outcome == RS_LOGIN_OK) {
+            e->failures = 0;
+            e->until = 0;
+        } else if (outcome == RS_LOGIN_FAILED) {
+            if (e->failures < UINT32_MAX)
+                e->failures++;
+            e->last = now;
+            if (e->failures >= RS_LOGIN_FREE) {
+                uint32_t beyond = e->failures - RS_LOGIN_FREE; /* 0: the first hold */
+                int64_t hold = beyond < 16 ? (int64_t)RS_LOGIN_HOLD_FIRST << beyond
+                                           : RS_LOGIN_HOLD_MAX;
+                e->until = now + (hold < RS_LOGIN_HOLD_MAX ? hold : RS_LOGIN_HOLD_MAX);
+            }
+        }
+    }
     pthread_mutex_unlock(&lock);
 }
 
 void rs_login_limit_reset(void)
 {
     pthread_mutex_lock(&lock);
-    memset(users, 0, sizeof users);
-    memset(addrs, 0, sizeof addrs);
+    memset(table, 0, sizeof table);
     pthread_mutex_unlock(&lock);
 }

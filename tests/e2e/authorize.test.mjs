@@ -545,6 +545,15 @@ test('password guessing is held back: after 5 wrong passwords for a user, 429 wi
   // another user signing in from the same address is not held back
   const other = await postLogin(held, USER, PASSWORD);
   assert.equal(other.res.status, 302);
+
+  // a burst in parallel gets no more guesses than one after the other (attempts count while
+  // their password is being checked)
+  await server.createUser('burst-target', 'the right password here');
+  const pages = await Promise.all(Array.from({ length: 12 }, async () => getPage((await request(conf)).url)));
+  const answers = await Promise.all(pages.map((p, i) => postLogin(p, 'burst-target', `guess ${i}`)));
+  const wrong = answers.filter((r) => r.res.status === 200).length;
+  assert.equal(wrong, 5, `hashed guesses: ${wrong}`);
+  assert.ok(answers.every((r) => r.res.status === 200 || r.res.status === 429));
 });
 
 test('CSRF: missing cookie, missing field or a mismatch is 403', async () => {

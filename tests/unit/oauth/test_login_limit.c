@@ -1,6 +1,8 @@
-/* test_login_limit.c - the brake on password guessing (src/oauth/login_limit.c): free failures,
- * doubling holds up to the cap, a success starting the username again, forgetting, addresses
- * counted apart from usernames. Time is passed in, so nothing here sleeps. */
+/* test_login_limit.c - the brake on password guessing (src/oauth/login_limit.c): free attempts,
+ * counted while still being checked (a burst in parallel gets no more than they), doubling
+ * holds up to the cap, one attempt at a time between holds, a success starting the count again,
+ * forgetting, and a held name surviving a flood of other names. Time is passed in: nothing
+ * here sleeps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,69 +19,98 @@ static int setup(void **state)
     return 0;
 }
 
-static void test_username_holds_double_up_to_the_cap(void **state)
+/* one whole attempt: 0 when it was let through (and then ended with outcome) */
+static int64_t attempt(const char *name, enum rs_login_outcome outcome, int64_t now)
+{
+    int64_t w = rs_login_limit_begin(name, now);
+    if (w == 0)
+        rs_login_limit_end(name, outcome, now);
+    return w;
+}
+
+static void test_serial_holds_double_up_to_the_cap(void **state)
 {
     (void)state;
     int64_t t = 1000000;
-    for (int i = 1; i < RS_LOGIN_USER_FREE; i++) {
-        rs_login_limit_failed("alice", NULL, t);
-        assert_int_equal(rs_login_limit_wait("alice", NULL, t), 0); /* still free */
-    }
-    rs_login_limit_failed("alice", NULL, t); /* the fifth */
-    assert_int_equal(rs_login_limit_wait("alice", NULL, t), RS_LOGIN_HOLD_FIRST);
-    assert_int_equal(rs_login_limit_wait("alice", NULL, t + 5), RS_LOGIN_HOLD_FIRST - 5);
-    assert_int_equal(rs_login_limit_wait("bob", NULL, t), 0); /* another user is not held */
+    for (int i = 0; i < RS_LOGIN_FREE; i++)
+        assert_int_equal(attempt("alice", RS_LOGIN_FAILED, t), 0);
+    assert_int_equal(rs_login_limit_begin("alice", t), RS_LOGIN_HOLD_FIRST);
+    assert_int_equal(rs_login_limit_begin("alice", t + 5), RS_LOGIN_HOLD_FIRST - 5);
+    assert_int_equal(attempt("bob", RS_LOGIN_FAILED, t), 0); /* another user is not held */
     t += RS_LOGIN_HOLD_FIRST;
-    assert_int_equal(rs_login_limit_wait("alice", NULL, t), 0);
-    rs_login_limit_failed("alice", NULL, t);
-    assert_int_equal(rs_login_limit_wait("alice", NULL, t), 2 * RS_LOGIN_HOLD_FIRST);
-    for (int i = 0; i < 20; i++) /* many more: the hold stops growing at the cap */
-        rs_login_limit_failed("alice", NULL, t);
-    assert_int_equal(rs_login_limit_wait("alice", NULL, t), RS_LOGIN_HOLD_MAX);
+    assert_int_equal(attempt("alice", RS_LOGIN_FAILED, t), 0); /* one more after the hold */
+    assert_int_equal(rs_login_limit_begin("alice", t), 2 * RS_LOGIN_HOLD_FIRST);
+    for (int i = 0; i < 12; i++) { /* each hold waited out: they stop growing at the cap */
+        int64_t w = rs_login_limit_begin("alice", t);
+        t += w;
+        assert_int_equal(attempt("alice", RS_LOGIN_FAILED, t), 0);
+    }
+    assert_int_equal(rs_login_limit_begin("alice", t), RS_LOGIN_HOLD_MAX);
+    /* the hold is for the right password too; once over, a success clears everything */
+    t += RS_LOGIN_HOLD_MAX;
+    assert_int_equal(attempt("alice", RS_LOGIN_OK, t), 0);
+    for (int i = 0; i < RS_LOGIN_FREE - 1; i++)
+        assert_int_equal(attempt("alice", RS_LOGIN_FAILED, t), 0);
+    assert_int_equal(rs_login_limit_begin("alice", t), 0); /* the fifth is free again */
 }
 
-static void test_success_and_forgetting_start_again(void **state)
+static void test_parallel_attempts_count_while_checked(void **state)
 {
     (void)state;
     int64_t t = 2000000;
-    for (int i = 0; i < RS_LOGIN_USER_FREE - 1; i++)
-        rs_login_limit_failed("carol", NULL, t);
-    rs_login_limit_succeeded("carol", t);
-    rs_login_limit_failed("carol", NULL, t); /* counts from one again */
-    assert_int_equal(rs_login_limit_wait("carol", NULL, t), 0);
-
-    for (int i = 0; i < RS_LOGIN_USER_FREE; i++)
-        rs_login_limit_failed("dave", NULL, t);
-    assert_true(rs_login_limit_wait("dave", NULL, t) > 0);
-    /* a long quiet spell forgets the count: the next failure is the first */
-    t += RS_LOGIN_FORGET;
-    rs_login_limit_failed("dave", NULL, t);
-    assert_int_equal(rs_login_limit_wait("dave", NULL, t), 0);
+    for (int i = 0; i < RS_LOGIN_FREE; i++) /* a burst: five let through at once */
+        assert_int_equal(rs_login_limit_begin("carol", t), 0);
+    assert_true(rs_login_limit_begin("carol", t) > 0); /* the sixth waits */
+    for (int i = 0; i < RS_LOGIN_FREE; i++)
+        rs_login_limit_end("carol", RS_LOGIN_FAILED, t);
+    assert_int_equal(rs_login_limit_begin("carol", t), RS_LOGIN_HOLD_FIRST);
+    /* between holds, one at a time */
+    t += RS_LOGIN_HOLD_FIRST;
+    assert_int_equal(rs_login_limit_begin("carol", t), 0);
+    assert_true(rs_login_limit_begin("carol", t) > 0);
+    rs_login_limit_end("carol", RS_LOGIN_UNDECIDED, t); /* the store failed: not counted */
+    assert_int_equal(rs_login_limit_begin("carol", t), 0);
+    rs_login_limit_end("carol", RS_LOGIN_FAILED, t);
+    assert_int_equal(rs_login_limit_begin("carol", t), 2 * RS_LOGIN_HOLD_FIRST);
 }
 
-static void test_an_address_is_held_back_across_usernames(void **state)
+static void test_forgetting(void **state)
 {
     (void)state;
     int64_t t = 3000000;
+    for (int i = 0; i < RS_LOGIN_FREE - 1; i++)
+        attempt("dave", RS_LOGIN_FAILED, t);
+    /* well after the longest hold, still counted (a guesser gets no fresh start at its end) */
+    t += 2 * RS_LOGIN_HOLD_MAX;
+    attempt("dave", RS_LOGIN_FAILED, t);
+    assert_int_equal(rs_login_limit_begin("dave", t), RS_LOGIN_HOLD_FIRST);
+    /* a long quiet spell forgets it */
+    t += RS_LOGIN_FORGET;
+    assert_int_equal(attempt("dave", RS_LOGIN_FAILED, t), 0);
+    assert_int_equal(rs_login_limit_begin("dave", t), 0);
+}
+
+static void test_a_flood_of_names_never_frees_a_held_one(void **state)
+{
+    (void)state;
+    int64_t t = 4000000;
+    for (int i = 0; i < RS_LOGIN_FREE; i++)
+        attempt("erin", RS_LOGIN_FAILED, t);
     char name[32];
-    for (int i = 0; i < RS_LOGIN_ADDR_FREE - 1; i++) {
-        snprintf(name, sizeof name, "user%d", i); /* one try per username: never held alone */
-        rs_login_limit_failed(name, "192.0.2.7", t);
+    for (int i = 0; i < 20000; i++) { /* five names per entry of the table */
+        snprintf(name, sizeof name, "flood-%d", i);
+        attempt(name, i % 2 ? RS_LOGIN_FAILED : RS_LOGIN_UNDECIDED, t);
     }
-    assert_int_equal(rs_login_limit_wait("someone", "192.0.2.7", t), 0);
-    rs_login_limit_failed("user-last", "192.0.2.7", t);
-    assert_int_equal(rs_login_limit_wait("someone", "192.0.2.7", t), RS_LOGIN_HOLD_FIRST);
-    assert_int_equal(rs_login_limit_wait("someone", "192.0.2.8", t), 0); /* another address */
-    /* a username and an address with the same text are different counts */
-    assert_int_equal(rs_login_limit_wait("192.0.2.7", NULL, t), 0);
+    assert_int_equal(rs_login_limit_begin("erin", t), RS_LOGIN_HOLD_FIRST);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_username_holds_double_up_to_the_cap, setup),
-        cmocka_unit_test_setup(test_success_and_forgetting_start_again, setup),
-        cmocka_unit_test_setup(test_an_address_is_held_back_across_usernames, setup),
+        cmocka_unit_test_setup(test_serial_holds_double_up_to_the_cap, setup),
+        cmocka_unit_test_setup(test_parallel_attempts_count_while_checked, setup),
+        cmocka_unit_test_setup(test_forgetting, setup),
+        cmocka_unit_test_setup(test_a_flood_of_names_never_frees_a_held_one, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
