@@ -293,8 +293,10 @@ struct rs_revoke_select {
 /* Revokes every live (not yet revoked) grant matching all the given selectors, with all their
  * tokens, and writes one audit record (event "admin_revocation", outcome "revoked", detail
  * {"grants":N,"tokens":M,"sessions":K,<audit_extra>}) in the same transaction; returns once it
- * is durable. With sub among the selectors, the user's login sessions end in that transaction
- * too: a session left alive would get the user's clients new codes at once (the stolen laptop).
+ * is durable. With sub as the only selector besides issued_before, the user's login sessions
+ * (those begun before issued_before, when given) end in that transaction too: a session left
+ * alive would get the user's clients new codes at once (the stolen laptop). Sessions are the
+ * user's, not a client's: a selection with client_id or grant_id leaves them.
  * At least one selector must be set (asserted). *grants_out / *tokens_out / *sessions_out
  * (may be NULL): grants revoked, tokens that changed state and live sessions ended (with
  * dry_run: that would). RS_ERR_STORE: nothing was revoked. */

@@ -63,7 +63,13 @@ test('revoking by sub also ends the user\'s login sessions: the stolen browser g
   };
   assert.equal((await authorize()).status, 302, 'the session works before');
 
-  let r = await revoke({ sub: carol.sub, dry_run: true });
+  // sessions are the user's: a selection narrowed to a client leaves them, and a cut-off time
+  // ends only those begun before it
+  let r = await revoke({ sub: carol.sub, client_id: C.client_id, dry_run: true });
+  assert.deepEqual([r.json.grants, r.json.sessions], [2, 0]);
+  r = await revoke({ sub: carol.sub, issued_before: Math.floor(Date.now() / 1000) - 60, dry_run: true });
+  assert.equal(r.json.sessions, 0);
+  r = await revoke({ sub: carol.sub, dry_run: true });
   // two grants: the sign-in's code and the one just issued through the session
   assert.deepEqual([r.json.grants, r.json.sessions], [2, 1]);
   assert.equal((await authorize()).status, 302, 'a dry run ends nothing');

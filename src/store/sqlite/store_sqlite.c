@@ -63,6 +63,7 @@ enum stmt_id {
     Q_USER_BY_EMAIL,
     Q_SESSIONS_OF_USER_DELETE,
     Q_SESSIONS_OF_USER_LIVE,
+    Q_SESSIONS_OF_USER_BEFORE_DELETE,
     Q_USER_DELETE,
     Q_USER_LIST,
     Q_SESSION_PUT,
@@ -142,7 +143,11 @@ static const char *const sql[Q_COUNT] = {
     [Q_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1 AND email <> '' "
                         "ORDER BY created_at LIMIT 1",
     [Q_SESSIONS_OF_USER_DELETE] = "DELETE FROM sessions WHERE sub = ?1",
-    [Q_SESSIONS_OF_USER_LIVE] = "SELECT count(*) FROM sessions WHERE sub = ?1 AND exp > ?2",
+    /* an admin revocation by subject (and, optionally, a cut-off time): its sessions */
+    [Q_SESSIONS_OF_USER_LIVE] = "SELECT count(*) FROM sessions WHERE sub = ?1 AND exp > ?2 AND "
+                                "(?3 = 0 OR auth_time < ?3)",
+    [Q_SESSIONS_OF_USER_BEFORE_DELETE] = "DELETE FROM sessions WHERE sub = ?1 AND "
+                                         "(?2 = 0 OR auth_time < ?2)",
     [Q_USER_DELETE] = "DELETE FROM users WHERE sub = ?1",
     [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username",
     [Q_SESSION_PUT] = "INSERT INTO sessions (hash, sub, auth_time, exp) VALUES (?1,?2,?3,?4)",
@@ -2893,6 +2898,31 @@ static enum rs_err select_audit(struct conn *w, const struct select_arg *a,
     return e;
 }
 
+/* Sessions belong to a user, not to a client or a grant: a selection by subject alone (and a
+ * cut-off time: sessions begun before it) ends them; one narrowed to a client or a grant does
+ * not, which would sign the user out everywhere for one client's sake. */
+static bool ends_sessions(const struct rs_revoke_select *sel)
+{
+    return sel->sub && !sel->client_id && !sel->grant_id;
+}
+
+static enum rs_err count_sessions(struct conn *c, const struct rs_revoke_select *sel, size_t *n)
+{
+    sqlite3_stmt *st = stmt(c, Q_SESSIONS_OF_USER_LIVE);
+    if (!st)
+        return RS_ERR_STORE;
+    BIND_TEXT(st, 1, sel->sub);
+    sqlite3_bind_int64(st, 2, rs_clock_now());
+    sqlite3_bind_int64(st, 3, sel->issued_before);
+    enum rs_err e = RS_OK;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    else
+        e = RS_ERR_STORE;
+    done(st);
+    return e;
+}
+
 static enum rs_err job_revoke_select(struct conn *w, void *arg, bool *keep)
 {
     struct select_arg *a = arg;
@@ -2900,22 +2930,13 @@ static enum rs_err job_revoke_select(struct conn *w, void *arg, bool *keep)
     enum rs_err e = select_grants(w, a->sel, &g);
     for (size_t i = 0; i < g.n && !e; i++)
         e = revoke_grant(w, g.ids[i], &a->tokens);
-    if (!e && a->sel->sub) {
+    if (!e && ends_sessions(a->sel)) {
         /* live ones counted first: expired rows the purge has not reached yet are no sessions */
-        sqlite3_stmt *n = stmt(w, Q_SESSIONS_OF_USER_LIVE), *st = stmt(w, Q_SESSIONS_OF_USER_DELETE);
-        if (!n || !st)
-            e = RS_ERR_STORE;
-        if (!e) {
-            BIND_TEXT(n, 1, a->sel->sub);
-            sqlite3_bind_int64(n, 2, rs_clock_now());
-            if (sqlite3_step(n) == SQLITE_ROW)
-                a->sessions = (size_t)sqlite3_column_int64(n, 0);
-            else
-                e = RS_ERR_STORE;
-            done(n);
-        }
+        sqlite3_stmt *st = stmt(w, Q_SESSIONS_OF_USER_BEFORE_DELETE);
+        e = st ? count_sessions(w, a->sel, &a->sessions) : RS_ERR_STORE;
         if (!e) {
             BIND_TEXT(st, 1, a->sel->sub);
+            sqlite3_bind_int64(st, 2, a->sel->issued_before);
             e = step_done(w, st);
         }
     }
@@ -2941,18 +2962,8 @@ enum rs_err rs_store_revoke_select(struct rs_store *s, const struct rs_revoke_se
         e = c ? select_grants(c, sel, &g) : RS_ERR_STORE;
         if (!e)
             e = count_live_tokens(c, &g, &a.tokens);
-        sqlite3_stmt *n = !e && sel->sub ? stmt(c, Q_SESSIONS_OF_USER_LIVE) : NULL;
-        if (n) {
-            BIND_TEXT(n, 1, sel->sub);
-            sqlite3_bind_int64(n, 2, rs_clock_now());
-            if (sqlite3_step(n) == SQLITE_ROW)
-                a.sessions = (size_t)sqlite3_column_int64(n, 0);
-            else
-                e = RS_ERR_STORE;
-            done(n);
-        } else if (!e && sel->sub) {
-            e = RS_ERR_STORE;
-        }
+        if (!e && ends_sessions(sel))
+            e = count_sessions(c, sel, &a.sessions);
         a.grants = g.n;
         free(g.ids);
     } else {
