@@ -70,7 +70,7 @@ const struct rs_prop rs_props[] = {
     {"logLevel", S(log_level), "\"info\"", 0, 0, 0, "debug, info, warn or error"},
     {"cleanServiceInterval", I(clean_service_interval), "60", 1, 86400, 0,
      "Seconds between purges of expired tokens, codes and sessions"},
-    {"auditRetentionDays", I(audit_retention_days), "90", 0, 36500, 0,
+    {"auditRetentionDays", I(audit_retention_days), "0", 0, 36500, 0,
      "Days audit records are kept; older ones go with the purge (0: kept for ever)"},
     {"corsAllowedOrigins", L(cors_allowed_origins), "[]", 0, 0, 0,
      "Origins allowed for CORS on every client (besides each client's own origins)"},

@@ -1818,6 +1818,7 @@ enum rs_err rs_store_purge_expired(struct rs_store *s, int64_t now, size_t *purg
 }
 
 /* ---------- audit retention ---------- */
+#define AUDIT_PURGE_BATCHES 20
 struct audit_purge_arg {
     int64_t before;
     size_t purged;
@@ -1842,11 +1843,15 @@ enum rs_err rs_store_audit_purge(struct rs_store *s, int64_t before, size_t *pur
     size_t total = 0;
     enum rs_err e;
     struct audit_purge_arg a = {.before = before};
-    do { /* batch by batch: a full batch of 500 means there may be more */
+    /* batch by batch (a full batch of 500 means there may be more), at most AUDIT_PURGE_BATCHES
+     * per call: a first purge over a long history goes on at the next one, so that the caller
+     * (the main thread, which also watches for SIGTERM) is never held for long */
+    int batches = 0;
+    do {
         a.purged = 0;
         e = run_write(s, job_audit_purge, &a);
         total += e ? 0 : a.purged;
-    } while (!e && a.purged == 500);
+    } while (!e && a.purged == 500 && ++batches < AUDIT_PURGE_BATCHES);
     if (purged_out)
         *purged_out = total;
     return e;

@@ -1433,6 +1433,16 @@ static void test_audit_purge(void **state)
     assert_int_equal(rs_store_audit_purge(f->s, now + 60, &n), RS_OK);
     assert_int_equal(n, 1203);
     assert_int_equal(audit_count(f->s, "c-old", NULL, &seen), 0);
+    /* a long history goes 10,000 records per call (the caller is the main loop) */
+    for (int i = 0; i < 10400; i++)
+        rs_store_audit_put_async(f->s, "revoke", "c-many", "invalid_client", NULL);
+    /* queued after them, so written after them */
+    assert_int_equal(rs_store_audit_put(f->s, "revoke", "c-many", "invalid_client", NULL), RS_OK);
+    assert_int_equal(rs_store_audit_purge(f->s, now + 60, &n), RS_OK);
+    assert_int_equal(n, 10000);
+    assert_int_equal(rs_store_audit_purge(f->s, now + 60, &n), RS_OK);
+    assert_int_equal(n, 401);
+    assert_int_equal(audit_count(f->s, "c-many", NULL, &seen), 0);
     assert_int_equal(rs_store_audit_put(f->s, "revoke", "c-new", "revoked", NULL), RS_OK);
     assert_int_equal(rs_store_audit_purge(f->s, now - 60, &n), RS_OK);
     assert_int_equal(audit_count(f->s, "c-new", NULL, &seen), 1);
