@@ -245,6 +245,12 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
     for (int i = 0; i < RS_EP_COUNT; i++) {
         const char *p = c->ep_path[i];
         bool taken = strcmp(p, c->wk_oidc_path) == 0 || strcmp(p, c->wk_oauth_path) == 0;
+        /* the registration endpoint also routes every path below it (RFC 7592 client URIs),
+         * ahead of discovery: an issuer's discovery path must not be one of them */
+        size_t pl = strlen(p);
+        if (i == RS_EP_REGISTER && !taken)
+            taken = (strncmp(c->wk_oidc_path, p, pl) == 0 && c->wk_oidc_path[pl] == '/') ||
+                    (strncmp(c->wk_oauth_path, p, pl) == 0 && c->wk_oauth_path[pl] == '/');
         for (size_t k = 0; k < sizeof own / sizeof own[0] && !taken; k++) {
             size_t n = strlen(own[k]);
             taken = strncmp(p, own[k], n) == 0 && (p[n] == '\0' || p[n] == '/');

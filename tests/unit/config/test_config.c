@@ -177,6 +177,18 @@ static void test_endpoint_paths_unique(void **state)
     (void)state;
     expect_invalid("{\"tokenRevocationEndpoint\":\"http://h/token\"}", "/token");
     expect_invalid("{\"userInfoEndpoint\":\"http://a/same\",\"jwksUri\":\"http://b/same\"}", "/same");
+    /* the server's own paths, and the issuer's discovery paths, are no endpoint's */
+    expect_invalid("{\"registrationEndpoint\":\"http://h/admin\"}", "registrationEndpoint");
+    expect_invalid("{\"tokenEndpoint\":\"http://h/health\"}", "tokenEndpoint");
+    expect_invalid("{\"jwksUri\":\"http://h/.well-known/jwks\"}", "jwksUri");
+    /* the registration endpoint routes the paths below it too: not the issuer's discovery */
+    expect_invalid("{\"issuer\":\"http://h/t\",\"registrationEndpoint\":\"http://h/t\"}",
+                   "registrationEndpoint");
+    expect_invalid("{\"issuer\":\"http://h/t\",\"registrationEndpoint\":\"http://h/t/.well-known\"}",
+                   "registrationEndpoint");
+    struct built b = build("{\"issuer\":\"http://h/t\",\"tokenEndpoint\":\"http://h/t\"}", NULL);
+    assert_int_equal(b.e, RS_OK); /* an exact route hides nothing below it */
+    rs_config_release(b.cfg);
 }
 
 static void test_listen(void **state)
