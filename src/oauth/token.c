@@ -40,7 +40,10 @@ static enum rs_err exchange_check(const struct rs_token *old, void *arg, struct 
     struct rs_mint *m = x->mint;
     x->err = RS_OAUTH_INVALID_GRANT;
     if (strcmp(old->client_id, x->client->client_id) != 0) {
-        x->why = "the grant was issued to another client";
+        /* the same words as for an unknown token: another client's code or refresh token must
+         * not be confirmed as valid to whoever presents it */
+        x->why = old->type == RS_TOK_CODE ? "invalid, expired or revoked authorization code"
+                                          : "invalid, expired or revoked refresh token";
         return RS_ERR_INVALID;
     }
     if (old->type == RS_TOK_CODE) {

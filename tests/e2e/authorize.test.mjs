@@ -367,11 +367,20 @@ test('token request with another (registered) redirect_uri is invalid_grant', as
   await assert.rejects(redeem(conf, auth, { redirectUri: REDIRECT2 }), isOAuthError('invalid_grant'));
 });
 
-test('a code is bound to its client', async () => {
+test('a code is bound to its client, which learns no more about it than about an unknown code', async () => {
   const auth = await login(pub, { params: { scope: 'openid' } });
   const params = oauth.validateAuthResponse(as, clientOf(pub), auth.callback, auth.state);
   const res = await oauth.authorizationCodeGrantRequest(as, clientOf(conf), authOf(conf), params, REDIRECT, auth.verifier, insecure);
   await assert.rejects(oauth.processAuthorizationCodeResponse(as, clientOf(conf), res), isOAuthError('invalid_grant'));
+  const form = (code) => server.form('/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: auth.verifier },
+    { headers: { authorization: `Basic ${Buffer.from(`${conf.client_id}:${conf.client_secret}`).toString('base64')}` } });
+  const other = await form(auth.callback.searchParams.get('code'));
+  const unknown = await form('A'.repeat(64));
+  assert.equal(other.status, 400);
+  assert.deepEqual(other.json, unknown.json, 'the same answer as for a code that does not exist');
+  // and the code is not spent by the wrong client's attempts: its own client redeems it
+  const t = await redeem(pub, auth);
+  assert.ok(t.access_token);
 });
 
 // ---- requests that must not be redirected ----------------------------------------------
