@@ -147,7 +147,7 @@ test('clients that reset the connection before their answer: nothing leaks, the 
     });
     // these race their answer (a reset may also come before the request is read)
     await Promise.all(requests.map((raw) => send(raw, 0)));
-    // these lose for sure: a sign-in hashes its password on a handler thread for ~0.2 s
+    // these lose for sure: a sign-in hashes its password on a handler thread, two at a time
     // (unknown users: the same argon2 round, one name each so none is held back)
     const pc = await s.createClient({ redirect_uris: ['https://app.example/cb'] });
     const login = (i) => {
@@ -157,18 +157,26 @@ test('clients that reset the connection before their answer: nothing leaks, the 
       return `POST /authorize HTTP/1.1\r\nHost: x\r\nCookie: rescind_csrf=c\r\n` +
         `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     };
-    await Promise.all(Array.from({ length: 6 }, (_, i) => send(login(i), 100)));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => send(login(i), 60)));
     // the server keeps serving, and logged the answers nobody received
     const abortedLines = () => s.stderr.split('\n').filter((l) => l.includes('"event":"request_aborted"'));
-    // (two hash at a time: at least the four queued behind the first two are still running)
-    const signIns = () => abortedLines().filter((l) => l.includes('"path":"/authorize"')).length;
-    for (let i = 0; i < 100 && signIns() < 6; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(signIns() >= 4, `${signIns()} aborted sign-ins\n${s.stderr.slice(-3000)}`);
+    // Whether libmicrohttpd completes such a request without a last call (the path that leaked;
+    // logged as request_aborted) or calls it and then fails to send (logged as an ordinary
+    // request) depends on what it notices first; usually several take the first path. The
+    // sanitizer build (make check) fails at the stop below on any leak, either way.
+    const signIns = () => s.stderr.split('\n').filter((l) => l.includes('"path":"/authorize"') &&
+      /"event":"(request|request_aborted)"/.test(l)).length;
+    // (some never start: their reset came first) wait until no more arrive for half a second
+    for (let i = 0, seen = -1, still = 0; i < 200 && still < 10; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      still = signIns() === seen ? still + 1 : 0;
+      seen = signIns();
+    }
     const aborted = abortedLines().length;
+    assert.ok(aborted >= 1, `no request_aborted line\n${s.stderr.slice(-3000)}`);
     const line = JSON.parse(s.stderr.split('\n').find((l) => l.includes('"event":"request_aborted"')));
     assert.match(line.request_id, /^[0-9a-f]{16}$/);
     assert.ok(['/token', '/revoke', '/register', '/admin/health', '/authorize'].includes(line.path), line.path);
-    assert.ok(aborted >= 4);
     assert.equal((await s.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: auth } })).status, 200);
     for (const secret of [c.client_secret, ...live]) assert.equal(s.stderr.indexOf(secret), -1, 'never a secret or token in the log');
   } finally {
