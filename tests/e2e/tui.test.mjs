@@ -106,6 +106,11 @@ async function introspect(c, token) {
 test('feature flags, properties, clients and quitting, all through the TUI', async () => {
   const svc = await server.createClient({ grant_types: ['client_credentials'], client_name: 'TUI svc' });
   const victim = await server.createClient({ grant_types: ['client_credentials'], client_name: 'TUI victim' });
+  const wide = await server.createClient({
+    client_name: 'TUI wide',
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    redirect_uris: ['https://wide.example/callback/with/a/rather/long/path/one', 'https://wide.example/callback/with/a/rather/long/path/two'],
+  });
   const tui = new Tui();
   try {
     tui.start();
@@ -204,6 +209,15 @@ test('feature flags, properties, clients and quitting, all through the TUI', asy
     tui.keys('n');
     await tui.waitFor(/nothing revoked/);
     assert.equal((await introspect(svc, s2)).active, true);
+
+    // a value wider than the screen goes on over the next lines instead of being cut off
+    tui.keys('q');
+    await tui.waitFor(/CLIENT_ID/);
+    await tui.down(ids.indexOf(wide.client_id));
+    tui.keys('Enter');
+    const details = (await tui.waitFor(/client_name\s+TUI wide/)).replace(/\n {30}/g, ''); // continuation lines
+    for (const uri of wide.redirect_uris) assert.ok(details.includes(uri), `${uri} on screen:\n${details}`);
+    assert.match(details, /"refresh_token","client_credentials"\]/);
 
     // --- q backs out one level at a time; from the main menu it quits ---
     tui.keys('q');

@@ -32,9 +32,29 @@ static void show_object(struct tui *t, const char *title, json_t *obj, tui_key_f
     json_t *v;
     if (key)
         s.keys = "r revoke all tokens   t tokens   q/Esc back";
+    /* a value wider than what the screen leaves next to its name goes on over several lines,
+     * broken after a comma or space where there is one (a list of grant types, redirect URIs) */
+    int width = COLS - 2 - 29;
+    if (width < 20)
+        width = 20;
     json_object_foreach(obj, k, v) {
         char *text = tui_value_text(v);
-        bool ok = text && tui_list_add(&s.list, "%-28s %s", k, text);
+        bool ok = text != NULL;
+        const char *p = text ? text : "", *name = k;
+        do {
+            int n = (int)strlen(p);
+            if (n > width) {
+                n = width;
+                for (int i = width; i > width / 2; i--)
+                    if (p[i - 1] == ',' || p[i - 1] == ' ') {
+                        n = i;
+                        break;
+                    }
+            }
+            ok = ok && tui_list_add(&s.list, "%-28s %.*s", name, n, p);
+            p += n;
+            name = "";
+        } while (ok && *p);
         free(text);
         if (!ok) {
             tui_status(t, true, "out of memory");
