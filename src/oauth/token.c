@@ -39,9 +39,9 @@ static enum rs_err exchange_check(const struct rs_token *old, void *arg, struct 
     struct exchange_check *x = arg;
     struct rs_mint *m = x->mint;
     x->err = RS_OAUTH_INVALID_GRANT;
+    /* another client's token never gets here (the store answers NOT_FOUND, as for an unknown
+     * one: it is not confirmed to exist, and its replay revokes nothing); kept as a guard */
     if (strcmp(old->client_id, x->client->client_id) != 0) {
-        /* the same words as for an unknown token: another client's code or refresh token must
-         * not be confirmed as valid to whoever presents it */
         x->why = old->type == RS_TOK_CODE ? "invalid, expired or revoked authorization code"
                                           : "invalid, expired or revoked refresh token";
         return RS_ERR_INVALID;
@@ -123,7 +123,8 @@ static enum rs_err grant_exchange(struct rs_ctx *ctx, const struct rs_client *cl
      * string in no form the server issues needs no transaction */
     enum rs_err e = RS_ERR_NOT_FOUND;
     if (rs_token_key(presented, strlen(presented), h))
-        e = rs_store_token_exchange(ctx->store, h, type, x.now, exchange_check, &x, rows, 3);
+        e = rs_store_token_exchange(ctx->store, h, type, client->client_id, x.now, exchange_check,
+                                    &x, rows, 3);
     if (e == RS_ERR_NOT_FOUND) {
         e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_GRANT,
                            type == RS_TOK_CODE ? "invalid, expired or revoked authorization code"

@@ -148,15 +148,16 @@ enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char key[RS_TO
 typedef enum rs_err rs_store_exchange_fn(const struct rs_token *old, void *arg,
                                          struct rs_token *new_toks, size_t cap,
                                          size_t *n_out /* OUT */);
-/* Atomically exchanges a single-use token (code or refresh token) of type `type` for new tokens:
- * NOT_FOUND when absent, of another type, revoked or expired (at `now`); CONFLICT when it was
- * already used, in which case its whole grant has been revoked and that is committed (RFC 6749
- * §4.1.2, OAuth 2.0 Security BCP refresh token reuse detection). Otherwise check() decides and
- * fills up to cap rows, the old token becomes USED and the new ones are stored, in one
- * transaction. */
+/* Atomically exchanges a single-use token (code or refresh token) of type `type`, presented by
+ * client_id, for new tokens: NOT_FOUND when absent, of another type, another client's, revoked
+ * or expired (at `now`); CONFLICT when it was already used, in which case its whole grant has
+ * been revoked and that is committed (RFC 6749 §4.1.2, OAuth 2.0 Security BCP refresh token
+ * reuse detection). Otherwise check() decides and fills up to cap rows, the old token becomes
+ * USED and the new ones are stored, in one transaction. Another client's token is NOT_FOUND
+ * whatever its state: its replay tells that client nothing and revokes nothing. */
 enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char key[RS_TOKEN_KEY_LEN],
-                                    enum rs_token_type type, int64_t now,
-                                    rs_store_exchange_fn *check, void *arg,
+                                    enum rs_token_type type, const char *client_id,
+                                    int64_t now, rs_store_exchange_fn *check, void *arg,
                                     struct rs_token *new_toks, size_t cap);
 /* Revokes whole grants in one transaction; *tokens_out = number of tokens that changed state. */
 enum rs_err rs_store_grants_revoke(struct rs_store *s, const char *const *grant_ids, size_t n,

@@ -381,6 +381,11 @@ test('a code is bound to its client, which learns no more about it than about an
   // and the code is not spent by the wrong client's attempts: its own client redeems it
   const t = await redeem(pub, auth);
   assert.ok(t.access_token);
+  // once used, the wrong client's replay still learns nothing and revokes nothing (only its own
+  // client's replay is reuse)
+  const replay = await form(auth.callback.searchParams.get('code'));
+  assert.deepEqual(replay.json, unknown.json);
+  assert.equal((await introspect(as, conf, t.access_token)).active, true);
 });
 
 // ---- requests that must not be redirected ----------------------------------------------

@@ -1590,6 +1590,7 @@ enum rs_err rs_store_token_get(struct rs_store *s, const unsigned char hash[RS_T
 struct exchange_arg {
     const unsigned char *hash;
     enum rs_token_type type;
+    const char *client_id;
     int64_t now;
     rs_store_exchange_fn *check;
     void *check_arg;
@@ -1605,7 +1606,8 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
     *keep = false;
     if (e)
         return e;
-    if (old.type != a->type || old.state == RS_TS_REVOKED)
+    if (old.type != a->type || old.state == RS_TS_REVOKED ||
+        strcmp(old.client_id, a->client_id) != 0)
         return RS_ERR_NOT_FOUND;
     /* reuse is checked before expiry: a used code replayed after it expired still revokes */
     if (old.state == RS_TS_USED) {
@@ -1638,11 +1640,11 @@ static enum rs_err job_exchange(struct conn *w, void *arg, bool *keep)
 }
 
 enum rs_err rs_store_token_exchange(struct rs_store *s, const unsigned char hash[RS_TOKEN_KEY_LEN],
-                                    enum rs_token_type type, int64_t now,
-                                    rs_store_exchange_fn *check, void *arg,
+                                    enum rs_token_type type, const char *client_id,
+                                    int64_t now, rs_store_exchange_fn *check, void *arg,
                                     struct rs_token *new_toks, size_t cap)
 {
-    struct exchange_arg a = {hash, type, now, check, arg, new_toks, cap};
+    struct exchange_arg a = {hash, type, client_id, now, check, arg, new_toks, cap};
     return run_write(s, job_exchange, &a);
 }
 

@@ -381,6 +381,7 @@ static void test_tokens_put_get(void **state)
 }
 
 struct check_arg {
+    const char *client; /* presenting client; NULL: "c1", whose tokens these tests put */
     int calls;
     enum rs_err result;
     char seen_grant[RS_GRANT_ID_LEN + 1];
@@ -408,7 +409,8 @@ static enum rs_err exchange(struct rs_store *s, const char *name, enum rs_token_
     unsigned char h[RS_TOKEN_KEY_LEN];
     struct rs_token rows[3];
     rs_token_key(name, strlen(name), h);
-    return rs_store_token_exchange(s, h, type, now, check_fn, a, rows, 3);
+    return rs_store_token_exchange(s, h, type, a->client ? a->client : "c1", now, check_fn, a,
+                                   rows, 3);
 }
 
 static void test_exchange_success_then_reuse(void **state)
@@ -489,8 +491,15 @@ static void test_code_exchange_single_use(void **state)
     assert_string_equal(got.redirect_uri, "https://app.example/cb");
     assert_string_equal(got.code_challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     struct check_arg a = {.result = RS_OK};
+    /* another client: as if unknown, live or used, and nothing changes */
+    struct check_arg other = {.client = "c2", .result = RS_OK};
+    assert_int_equal(exchange(f->s, "the-code", RS_TOK_CODE, time(NULL), &other), RS_ERR_NOT_FOUND);
+    assert_int_equal(other.calls, 0);
+    assert_int_equal(state_of(f->s, "the-code"), RS_TS_ACTIVE);
     assert_int_equal(exchange(f->s, "the-code", RS_TOK_CODE, time(NULL), &a), RS_OK);
     assert_int_equal(a.seen_type, RS_TOK_CODE);
+    assert_int_equal(exchange(f->s, "the-code", RS_TOK_CODE, time(NULL), &other), RS_ERR_NOT_FOUND);
+    assert_int_equal(state_of(f->s, "new.a"), RS_TS_ACTIVE); /* its replay revoked nothing */
     assert_int_equal(exchange(f->s, "the-code", RS_TOK_CODE, time(NULL), &a), RS_ERR_CONFLICT);
     assert_int_equal(state_of(f->s, "new.a"), RS_TS_REVOKED);
 }
