@@ -419,7 +419,8 @@ static enum rs_err login(struct rs_ctx *ctx, const struct authz *a, const struct
     bool ok = false;
     if (!username || !*username || !pw || !*pw)
         return login_page(ctx, a, "Enter your username and password.", username, resp);
-    int64_t now = rs_clock_now(), wait = rs_login_limit_begin(username, now);
+    struct rs_login_ticket ticket;
+    int64_t now = rs_clock_now(), wait = rs_login_limit_begin(username, now, &ticket);
     if (wait > 0) {
         char msg[128], secs[RS_I64_STRLEN];
         snprintf(msg, sizeof msg, "Too many failed sign-ins. Try again in %lld seconds.",
@@ -442,7 +443,7 @@ static enum rs_err login(struct rs_ctx *ctx, const struct authz *a, const struct
         ok = rs_users_password_ok(&u, pw);
     }
     /* the attempt began above (rs_login_limit_begin): it ends here on every path */
-    rs_login_limit_end(username, e ? RS_LOGIN_UNDECIDED : ok ? RS_LOGIN_OK : RS_LOGIN_FAILED,
+    rs_login_limit_end(&ticket, e ? RS_LOGIN_UNDECIDED : ok ? RS_LOGIN_OK : RS_LOGIN_FAILED,
                        rs_clock_now());
     if (e) {
         e = store_page(resp, e);

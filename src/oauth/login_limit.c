@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define BUCKETS 1024
-#define WAYS 4 /* entries per bucket: 4096 in all, 40 bytes each */
+#define WAYS 4 /* entries per bucket, plus the shared one: 5120 in all, 32 bytes each */
 #define BUSY_WAIT 1 /* seconds to wait while other attempts of the name are being checked */
 
 struct entry {
@@ -17,7 +17,8 @@ struct entry {
     int64_t until;     /* held back until */
 };
 
-static struct entry table[BUCKETS][WAYS];
+/* table[b][WAYS] is bucket b's shared entry, for names that find no place of their own */
+static struct entry table[BUCKETS][WAYS + 1];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
 static pthread_once_t keyed = PTHREAD_ONCE_INIT;
@@ -44,17 +45,17 @@ static bool forgotten(const struct entry *e, int64_t now)
     return e->pending == 0 && e->until <= now && now - e->last >= RS_LOGIN_FORGET;
 }
 
-/* The name's entry, or NULL when it has none and claim is false. With claim, a new entry takes
- * an empty or forgotten place of the bucket, else the one with the fewest failures that is
- * neither held nor in use; NULL when there is none (the attempt goes uncounted). */
-static struct entry *find(uint64_t key, bool claim, int64_t now)
+/* The name's entry. A new name takes an empty or forgotten place of its bucket, else the one
+ * with the fewest failures that is neither held nor in use, else the bucket's shared entry. */
+static struct entry *find(uint64_t key, int64_t now)
 {
     struct entry *b = table[(key >> 32) % BUCKETS], *pick = NULL;
     for (int i = 0; i < WAYS; i++)
-        if (b[i].key == key)
-            return forgotten(&b[i], now) ? (b[i] = (struct entry){.key = key}, &b[i]) : &b[i];
-    if (!claim)
-        return NULL;
+        if (b[i].key == key) {
+            if (forgotten(&b[i], now))
+                b[i] = (struct entry){.key = key};
+            return &b[i];
+        }
     for (int i = 0; i < WAYS; i++) {
         struct entry *e = &b[i];
         if (!e->key || forgotten(e, now)) {
@@ -64,53 +65,55 @@ static struct entry *find(uint64_t key, bool claim, int64_t now)
         if (e->pending == 0 && e->until <= now && (!pick || e->failures < pick->failures))
             pick = e;
     }
-    if (pick)
-        *pick = (struct entry){.key = key};
+    if (!pick) {
+        struct entry *shared = &b[WAYS];
+        if (forgotten(shared, now))
+            *shared = (struct entry){0};
+        return shared;
+    }
+    *pick = (struct entry){.key = key};
     return pick;
 }
 
-int64_t rs_login_limit_begin(const char *username, int64_t now)
+int64_t rs_login_limit_begin(const char *username, int64_t now, struct rs_login_ticket *t)
 {
     pthread_once(&keyed, make_key);
     uint64_t key = key_of(username);
     int64_t wait = 0;
     pthread_mutex_lock(&lock);
-    struct entry *e = find(key, true, now);
-    if (e) {
-        if (e->until > now)
-            wait = e->until - now;
-        else if (e->failures >= RS_LOGIN_FREE ? e->pending > 0
-                                              : e->failures + e->pending >= RS_LOGIN_FREE)
-            wait = BUSY_WAIT; /* attempts in flight may use up what is left */
-        else
-            e->pending++;
+    struct entry *e = find(key, now);
+    if (e->until > now)
+        wait = e->until - now;
+    else if (e->failures >= RS_LOGIN_FREE ? e->pending > 0
+                                          : e->failures + e->pending >= RS_LOGIN_FREE)
+        wait = BUSY_WAIT; /* attempts in flight may use up what is left */
+    else {
+        e->pending++; /* in use: its place is not taken while this attempt runs */
+        t->entry = (unsigned)(e - &table[0][0]);
     }
     pthread_mutex_unlock(&lock);
     return wait;
 }
 
-void rs_login_limit_end(const char *username, enum rs_login_outcome outcome, int64_t now)
+void rs_login_limit_end(const struct rs_login_ticket *t, enum rs_login_outcome outcome,
+                        int64_t now)
 {
-    pthread_once(&keyed, make_key);
-    uint64_t key = key_of(username);
     pthread_mutex_lock(&lock);
-    struct entry *e = find(key, outcome == RS_LOGIN_FAILED, now);
-    if (e) {
-        if (e->pending)
-            e->pending--;
-        if (outcome == RS_LOGIN_OK) {
-            e->failures = 0;
-            e->until = 0;
-        } else if (outcome == RS_LOGIN_FAILED) {
-            if (e->failures < UINT32_MAX)
-                e->failures++;
-            e->last = now;
-            if (e->failures >= RS_LOGIN_FREE) {
-                uint32_t beyond = e->failures - RS_LOGIN_FREE; /* 0: the first hold */
-                int64_t hold = beyond < 16 ? (int64_t)RS_LOGIN_HOLD_FIRST << beyond
-                                           : RS_LOGIN_HOLD_MAX;
-                e->until = now + (hold < RS_LOGIN_HOLD_MAX ? hold : RS_LOGIN_HOLD_MAX);
-            }
+    struct entry *e = &table[0][0] + t->entry;
+    if (e->pending)
+        e->pending--;
+    if (outcome == RS_LOGIN_OK) {
+        e->failures = 0;
+        e->until = 0;
+    } else if (outcome == RS_LOGIN_FAILED) {
+        if (e->failures < UINT32_MAX)
+            e->failures++;
+        e->last = now;
+        if (e->failures >= RS_LOGIN_FREE) {
+            uint32_t beyond = e->failures - RS_LOGIN_FREE; /* 0: the first hold */
+            int64_t hold = beyond < 16 ? (int64_t)RS_LOGIN_HOLD_FIRST << beyond
+                                       : RS_LOGIN_HOLD_MAX;
+            e->until = now + (hold < RS_LOGIN_HOLD_MAX ? hold : RS_LOGIN_HOLD_MAX);
         }
     }
     pthread_mutex_unlock(&lock);

@@ -11,8 +11,10 @@
  *
  * Counts live in a fixed table of small buckets under a keyed hash: it cannot grow, nobody can
  * aim at a bucket, and a new name only takes the place of an empty, forgotten or lesser entry,
- * never of a held one. There is no count per client address: behind a reverse proxy every
- * request has the proxy's address, and rescind has no trusted-proxy setting (yet). */
+ * never of a held one or one in use. When a bucket has no such place, the name is counted in
+ * the bucket's shared entry: never uncounted. There is no count per client address: behind a
+ * reverse proxy every request has the proxy's address, and rescind has no trusted-proxy setting
+ * (yet). */
 #ifndef RS_OAUTH_LOGIN_LIMIT_H
 #define RS_OAUTH_LOGIN_LIMIT_H
 
@@ -24,16 +26,22 @@
 #define RS_LOGIN_HOLD_MAX 900
 #define RS_LOGIN_FORGET 86400
 
-/* Starts an attempt of username at time now: 0 when it may go ahead (then rs_login_limit_end
- * must follow), else the seconds to wait. */
-int64_t rs_login_limit_begin(const char *username, int64_t now);
+/* The entry an attempt was counted in, from rs_login_limit_begin to rs_login_limit_end. */
+struct rs_login_ticket {
+    unsigned entry;
+};
+
+/* Starts an attempt of username at time now: 0 when it may go ahead (*t is then set, and
+ * rs_login_limit_end must follow with it), else the seconds to wait. */
+int64_t rs_login_limit_begin(const char *username, int64_t now, struct rs_login_ticket *t);
 enum rs_login_outcome {
     RS_LOGIN_OK,        /* clears the count */
     RS_LOGIN_FAILED,    /* counted */
     RS_LOGIN_UNDECIDED, /* neither (the store failed): the attempt is just over */
 };
 /* Ends an attempt that rs_login_limit_begin let go ahead. */
-void rs_login_limit_end(const char *username, enum rs_login_outcome outcome, int64_t now);
+void rs_login_limit_end(const struct rs_login_ticket *t, enum rs_login_outcome outcome,
+                        int64_t now);
 /* Forgets every count (tests). */
 void rs_login_limit_reset(void);
 
