@@ -145,7 +145,11 @@ int main(int argc, char **argv)
                 snprintf(n, sizeof n, "%zu", purged);
                 RS_LOG_INFO("purged_audit", "rows", n, NULL);
             }
-            next_purge = now + cur->clean_service_interval;
+            /* a full pass may have left more: go on at the next turn of this loop (after it
+             * looked at stop), not an interval later, or a steady flow of records would
+             * outgrow the purge */
+            bool more = purged >= RS_STORE_AUDIT_PURGE_MAX;
+            next_purge = more ? now : now + cur->clean_service_interval;
             rs_config_release(cur);
         }
     }

@@ -191,8 +191,9 @@ struct rs_audit_filter {
 };
 typedef void rs_store_audit_cb(const struct rs_audit *a, void *arg);
 /* Deletes the audit records older than before (epoch s), oldest first, in short write batches
- * (requests keep flowing), at most 10,000 per call (call again for more). *purged_out (may be
- * NULL): how many. */
+ * (requests keep flowing), at most RS_STORE_AUDIT_PURGE_MAX per call: when that many went, call
+ * again for more. *purged_out (may be NULL): how many. */
+#define RS_STORE_AUDIT_PURGE_MAX 10000
 enum rs_err rs_store_audit_purge(struct rs_store *s, int64_t before, size_t *purged_out);
 enum rs_err rs_store_audit_list(struct rs_store *s, const struct rs_audit_filter *f,
                                 rs_store_audit_cb *cb, void *arg);

@@ -1820,7 +1820,7 @@ enum rs_err rs_store_purge_expired(struct rs_store *s, int64_t now, size_t *purg
 }
 
 /* ---------- audit retention ---------- */
-#define AUDIT_PURGE_BATCHES 20
+#define AUDIT_PURGE_BATCHES (RS_STORE_AUDIT_PURGE_MAX / 500)
 struct audit_purge_arg {
     int64_t before;
     size_t purged;

@@ -1448,7 +1448,7 @@ static void test_audit_purge(void **state)
     /* queued after them, so written after them */
     assert_int_equal(rs_store_audit_put(f->s, "revoke", "c-many", "invalid_client", NULL), RS_OK);
     assert_int_equal(rs_store_audit_purge(f->s, now + 60, &n), RS_OK);
-    assert_int_equal(n, 10000);
+    assert_int_equal(n, RS_STORE_AUDIT_PURGE_MAX);
     assert_int_equal(rs_store_audit_purge(f->s, now + 60, &n), RS_OK);
     assert_int_equal(n, 401);
     assert_int_equal(audit_count(f->s, "c-many", NULL, &seen), 0);
