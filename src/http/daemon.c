@@ -680,25 +680,27 @@ void rs_http_stop(struct rs_http *h, unsigned grace_ms)
     for (unsigned waited = 0; atomic_load(&h->inflight) > 0 && waited < grace_ms; waited += 10)
         usleep(10000);
     atomic_store(&h->closing, true); /* a request still arriving now is not started */
-    /* requests waiting for a durable write or a handler thread are never cut off: the store
-     * completes every write queued, so wait for them (bounded, should the disk hang) */
+    /* Requests waiting for a durable write or a handler thread are never cut off: the store
+     * completes every write queued, so wait for them (bounded, should the disk hang). Once
+     * closing, nothing is suspended any more: a late request only raises the count for an
+     * instant before it is answered, so once it reads 0, every suspended request has been
+     * resumed and no handler thread is busy with one. */
     for (unsigned waited = 0; atomic_load(&h->suspended) > 0 && waited < 30000; waited += 10)
         usleep(10000);
-    stop_handlers(h); /* drains the queue: every deferred request gets its answer first */
-    /* a late request raises the count for an instant (start_request) before it is refused:
-     * look a few times before concluding that requests are really stuck */
     for (unsigned waited = 0; atomic_load(&h->suspended) > 0 && waited < 1000; waited += 10)
-        usleep(10000);
+        usleep(10000); /* one more second, should the 30 s end at a late request's instant */
     if (atomic_load(&h->suspended) > 0) {
         /* Still waiting for the disk after 30 s. Stopping libmicrohttpd would abort the process,
-         * and returning would let the caller free what its threads still use: end here. What
-         * was acknowledged is durable; what was not, was not answered. */
+         * joining the handler threads could wait for ever, and returning would let the caller
+         * free what live threads use: end here. What was acknowledged is durable; what was
+         * not, was not answered. */
         char n[RS_I64_STRLEN];
         rs_fmt_i64(n, atomic_load(&h->suspended));
         RS_LOG_ERROR("shutdown_requests_stuck", "requests", n, NULL);
         rs_log_flush();
         _exit(EXIT_FAILURE);
     }
+    stop_handlers(h); /* idle by now: the queue is empty */
     MHD_stop_daemon(h->d);
     free(h);
 }
