@@ -248,9 +248,10 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
         /* the registration endpoint also routes every path below it (RFC 7592 client URIs),
          * ahead of discovery: an issuer's discovery path must not be one of them */
         size_t pl = strlen(p);
-        if (i == RS_EP_REGISTER && !taken)
-            taken = (strncmp(c->wk_oidc_path, p, pl) == 0 && c->wk_oidc_path[pl] == '/') ||
-                    (strncmp(c->wk_oauth_path, p, pl) == 0 && c->wk_oauth_path[pl] == '/');
+        bool covers = i == RS_EP_REGISTER && !taken &&
+                      ((strncmp(c->wk_oidc_path, p, pl) == 0 && c->wk_oidc_path[pl] == '/') ||
+                       (strncmp(c->wk_oauth_path, p, pl) == 0 && c->wk_oauth_path[pl] == '/'));
+        taken = taken || covers;
         for (size_t k = 0; k < sizeof own / sizeof own[0] && !taken; k++) {
             size_t n = strlen(own[k]);
             taken = strncmp(p, own[k], n) == 0 && (p[n] == '\0' || p[n] == '/');
@@ -258,8 +259,12 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
         if (taken) {
             for (size_t k = 0; k < rs_props_count; k++)
                 if (rs_props[k].offset == offsetof(struct rs_config, endpoint_url) + i * sizeof(char *))
-                    snprintf(err, errlen, "%s: the path %s is the server's own (/admin, /health, "
-                             "/metrics, /.well-known)", rs_props[k].name, p);
+                    snprintf(err, errlen,
+                             covers ? "%s: its client URIs below %s would hide the issuer's "
+                                      "discovery document"
+                                    : "%s: the path %s is the server's own (/admin, /health, "
+                                      "/metrics, /.well-known)",
+                             rs_props[k].name, p);
             return RS_ERR_INVALID;
         }
     }
