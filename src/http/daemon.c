@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <netdb.h>
 #include <sodium.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -47,6 +48,14 @@
  * partial allocation of libmicrohttpd's pool) */
 #define HEAD_MARGIN 512
 
+struct counter {
+    alignas(64) atomic_long inflight; /* from a request's first callback to its completion */
+    /* raised before a request reads closing (start_request), lowered when it is answered
+     * without suspension or, once resumed, by its I/O thread: while it is 0 and closing is
+     * set, no connection is suspended */
+    atomic_long suspended;
+};
+
 /* Per-request state, from the first callback to the completion notification. */
 struct conn_state {
     struct rs_buf body;
@@ -65,6 +74,7 @@ struct conn_state {
     char addr[INET6_ADDRSTRLEN];
     struct MHD_Connection *conn;
     struct rs_http *http;     /* the server it belongs to */
+    struct counter *counter;  /* its I/O thread's (counted there from first call to completion) */
     struct conn_state *next;  /* handler queue */
     void *pool_link;          /* while kept in state_pool */
 };
@@ -75,15 +85,22 @@ struct rs_http {
     void *app;
     size_t max_body;
     int port;
-    atomic_int inflight;
     /* Shutdown (rs_http_stop). Keep-alive clients go on sending requests after the listener
      * closes, and libmicrohttpd aborts the process when it is stopped while a connection is
      * suspended. Once draining, a request that begins is answered 503 at once, and every answer
      * closes its connection; requests begun before finish. Once closing (the grace is over),
-     * no request is suspended any more. suspended counts the requests that are, or are about
-     * to be, suspended (raised before closing is read: see start_request). */
-    atomic_bool draining, closing;
-    atomic_int suspended;
+     * no request is suspended any more. Read by every request, written once: a line of their
+     * own, away from the counters. */
+    struct {
+        alignas(64) atomic_bool draining;
+        atomic_bool closing;
+    } flags;
+    /* The requests in flight and those suspended, counted per I/O thread (a line each, written
+     * by that thread only: no counter bounces between cores on every request; rs_http_stop
+     * adds them up). counters[0] is shared by threads beyond the pool's size, should any. */
+    struct counter *counters;
+    unsigned counter_count;
+    atomic_uint counters_taken;
     /* handler threads: run requests that may block on a durable write, so that the few I/O
      * threads never wait for an fsync and many writes can share one commit */
     pthread_t *handlers;
@@ -93,6 +110,27 @@ struct rs_http {
     struct conn_state *qhead, *qtail;
     bool stopping;
 };
+
+/* This I/O thread's counters in h (taken on its first request). */
+static struct counter *my_counter(struct rs_http *h)
+{
+    static _Thread_local struct rs_http *tls_http;
+    static _Thread_local struct counter *tls_counter;
+    if (tls_http != h) {
+        unsigned i = atomic_fetch_add(&h->counters_taken, 1) + 1;
+        tls_counter = &h->counters[i < h->counter_count ? i : 0];
+        tls_http = h;
+    }
+    return tls_counter;
+}
+
+static long count_of(struct rs_http *h, bool suspended)
+{
+    long n = 0;
+    for (unsigned i = 0; i < h->counter_count; i++)
+        n += atomic_load(suspended ? &h->counters[i].suspended : &h->counters[i].inflight);
+    return n;
+}
 
 static atomic_uint_fast64_t req_seq;
 /* request ids: a random 64-bit start per process plus a sequence number, in 16 hex digits, so
@@ -305,7 +343,7 @@ static enum MHD_Result finish(struct MHD_Connection *conn, struct conn_state *st
     }
     fit_response_head(st);
     rs_resp_header(resp, "X-Request-Id", st->req.request_id);
-    if (atomic_load(&st->http->draining)) /* no further request on this connection */
+    if (atomic_load(&st->http->flags.draining)) /* no further request on this connection */
         rs_resp_header(resp, "Connection", "close");
     uint64_t us = rs_clock_mono_us() - st->t0;
     rs_metrics_observe(st->route, resp->status, us);
@@ -360,14 +398,10 @@ static void async_done(void *arg)
 {
     struct conn_state *st = arg;
     /* st may be answered and freed by its I/O thread as soon as it is resumed: nothing of it
-     * is touched after MHD_resume_connection */
-    struct rs_http *h = st->http;
+     * is touched after MHD_resume_connection (the I/O thread lowers its count) */
     struct MHD_Connection *conn = st->conn;
     atomic_store(&st->ready, true);
-    /* resumed (marked for resumption) before the count drops: libmicrohttpd accepts a
-     * connection being resumed at its stop, not a suspended one */
     MHD_resume_connection(conn);
-    atomic_fetch_sub(&h->suspended, 1);
 }
 
 static void *handler_main(void *arg)
@@ -401,7 +435,6 @@ static void *handler_main(void *arg)
         struct MHD_Connection *conn = st->conn; /* st is not touched once ready */
         atomic_store(&st->ready, true);
         MHD_resume_connection(conn);
-        atomic_fetch_sub(&h->suspended, 1);
     }
     return NULL;
 }
@@ -471,9 +504,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         st->t0 = rs_clock_mono_us();
         st->http = h;
-        st->late = atomic_load(&h->draining);
+        st->counter = my_counter(h);
+        st->late = atomic_load(&h->flags.draining);
         *con_cls = st;
-        atomic_fetch_add(&h->inflight, 1);
+        atomic_fetch_add(&st->counter->inflight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > h->max_body)
             st->too_large = true;
@@ -495,6 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             st->resp.async_finish(st->resp.async_arg, &st->resp);
         enum MHD_Result ret = finish(conn, st);
         rs_log_set_request(NULL);
+        atomic_fetch_sub(&st->counter->suspended, 1); /* resumed and answered */
         return ret;
     }
     fill_req(st, conn, url, method);
@@ -521,15 +556,15 @@ static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *c
     } else {
         /* counted before closing is read, so that rs_http_stop either sees this request in
          * suspended or this request sees closing (both sequentially consistent) */
-        atomic_fetch_add(&h->suspended, 1);
-        if (st->late || atomic_load(&h->closing)) {
-            atomic_fetch_sub(&h->suspended, 1);
+        atomic_fetch_add(&st->counter->suspended, 1);
+        if (st->late || atomic_load(&h->flags.closing)) {
+            atomic_fetch_sub(&st->counter->suspended, 1);
             shutting_down(&st->resp);
             return finish(conn, st);
         }
         h->fn(h->app, &st->req, &st->resp, &st->route);
         if (!st->resp.async_start && !st->resp.defer)
-            atomic_fetch_sub(&h->suspended, 1); /* answered here, never suspended */
+            atomic_fetch_sub(&st->counter->suspended, 1); /* answered here, never suspended */
         if (st->resp.async_start) {
             /* suspend first, then start: the write may complete before async_start returns */
             st->deferred = true;
@@ -557,8 +592,8 @@ static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *c
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct rs_http *h = cls;
     struct conn_state *st = *con_cls;
+    (void)cls;
     (void)conn;
     (void)toe;
     if (!st)
@@ -569,10 +604,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         RS_LOG_ERROR("deferred_request_lost", NULL);
     } else if (st->deferred && !st->finished) {
         drop_unsent(st);
+        atomic_fetch_sub(&st->counter->suspended, 1); /* resumed, and its client gone */
     }
+    atomic_fetch_sub(&st->counter->inflight, 1);
     state_free(st);
     *con_cls = NULL;
-    atomic_fetch_sub(&h->inflight, 1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -603,10 +639,13 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char port[8];
-    struct rs_http *h = calloc(1, sizeof *h);
+    /* cache-line aligned (its flags are): aligned_alloc wants a multiple of the alignment */
+    size_t hsize = (sizeof(struct rs_http) + 63) / 64 * 64;
+    struct rs_http *h = aligned_alloc(64, hsize);
     *out = NULL;
     if (!h)
         return RS_ERR_NOMEM;
+    memset(h, 0, hsize);
     rs_rand_bytes(&id_base, sizeof id_base);
     snprintf(port, sizeof port, "%d", o->port);
     if (getaddrinfo(o->host, port, &hints, &ai) || !ai) {
@@ -620,6 +659,15 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     long threads = o->threads ? (long)o->threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
+    /* one per I/O thread, and [0] shared by any beyond (my_counter) */
+    h->counter_count = (unsigned)threads + 1;
+    h->counters = aligned_alloc(64, h->counter_count * sizeof *h->counters);
+    if (!h->counters) {
+        freeaddrinfo(ai);
+        free(h);
+        return RS_ERR_NOMEM;
+    }
+    memset(h->counters, 0, h->counter_count * sizeof *h->counters);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_TURBO | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     pthread_mutex_init(&h->qlock, NULL);
@@ -628,6 +676,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     h->handlers = calloc(h->handler_count, sizeof *h->handlers);
     if (!h->handlers) {
         freeaddrinfo(ai);
+        free(h->counters);
         free(h);
         return RS_ERR_NOMEM;
     }
@@ -653,6 +702,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     if (!h->d) {
         RS_LOG_ERROR("listen_failed", "host", o->host, "port", port, NULL);
         stop_handlers(h);
+        free(h->counters);
         free(h);
         return RS_ERR_IO;
     }
@@ -671,36 +721,37 @@ void rs_http_stop(struct rs_http *h, unsigned grace_ms)
 {
     if (!h)
         return;
-    atomic_store(&h->draining, true);
+    atomic_store(&h->flags.draining, true);
     MHD_socket ls = MHD_quiesce_daemon(h->d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     /* open connections finish their request in progress (answers say Connection: close, new
      * requests get 503), then close */
-    for (unsigned waited = 0; atomic_load(&h->inflight) > 0 && waited < grace_ms; waited += 10)
+    for (unsigned waited = 0; count_of(h, false) > 0 && waited < grace_ms; waited += 10)
         usleep(10000);
-    atomic_store(&h->closing, true); /* a request still arriving now is not started */
+    atomic_store(&h->flags.closing, true); /* a request still arriving now is not started */
     /* Requests waiting for a durable write or a handler thread are never cut off: the store
      * completes every write queued, so wait for them (bounded, should the disk hang). Once
      * closing, nothing is suspended any more: a late request only raises the count for an
      * instant before it is answered, so once it reads 0, every suspended request has been
      * resumed and no handler thread is busy with one. */
-    for (unsigned waited = 0; atomic_load(&h->suspended) > 0 && waited < 30000; waited += 10)
+    for (unsigned waited = 0; count_of(h, true) > 0 && waited < 30000; waited += 10)
         usleep(10000);
-    for (unsigned waited = 0; atomic_load(&h->suspended) > 0 && waited < 1000; waited += 10)
+    for (unsigned waited = 0; count_of(h, true) > 0 && waited < 1000; waited += 10)
         usleep(10000); /* one more second, should the 30 s end at a late request's instant */
-    if (atomic_load(&h->suspended) > 0) {
+    if (count_of(h, true) > 0) {
         /* Still waiting for the disk after 30 s. Stopping libmicrohttpd would abort the process,
          * joining the handler threads could wait for ever, and returning would let the caller
          * free what live threads use: end here. What was acknowledged is durable; what was
          * not, was not answered. */
         char n[RS_I64_STRLEN];
-        rs_fmt_i64(n, atomic_load(&h->suspended));
+        rs_fmt_i64(n, count_of(h, true));
         RS_LOG_ERROR("shutdown_requests_stuck", "requests", n, NULL);
         rs_log_flush();
         _exit(EXIT_FAILURE);
     }
     stop_handlers(h); /* idle by now: the queue is empty */
     MHD_stop_daemon(h->d);
+    free(h->counters);
     free(h);
 }
