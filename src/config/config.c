@@ -143,6 +143,15 @@ void rs_config_set_bound_port(int port)
     atomic_store(&bound_port, port);
 }
 
+/* The property name of endpoint URL i (enum rs_endpoint), for error messages. */
+static const char *endpoint_prop(int i)
+{
+    for (size_t k = 0; k < rs_props_count; k++)
+        if (rs_props[k].offset == offsetof(struct rs_config, endpoint_url) + (size_t)i * sizeof(char *))
+            return rs_props[k].name;
+    return "endpoint URL";
+}
+
 static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
 {
     /* the initial access token is kept as its digest in every snapshot, whatever form the file
@@ -226,9 +235,7 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
             return RS_ERR_NOMEM;
         c->ep_path[i] = url_path(c->ep_url[i]);
         if (!c->ep_path[i]) {
-            for (size_t k = 0; k < rs_props_count; k++)
-                if (rs_props[k].offset == offsetof(struct rs_config, endpoint_url) + i * sizeof(char *))
-                    snprintf(err, errlen, "%s: expected an absolute http(s) URL", rs_props[k].name);
+            snprintf(err, errlen, "%s: expected an absolute http(s) URL", endpoint_prop(i));
             return RS_ERR_INVALID;
         }
     }
@@ -257,14 +264,12 @@ static enum rs_err derive(struct rs_config *c, char *err, size_t errlen)
             taken = strncmp(p, own[k], n) == 0 && (p[n] == '\0' || p[n] == '/');
         }
         if (taken) {
-            for (size_t k = 0; k < rs_props_count; k++)
-                if (rs_props[k].offset == offsetof(struct rs_config, endpoint_url) + i * sizeof(char *))
-                    snprintf(err, errlen,
-                             covers ? "%s: its client URIs below %s would hide the issuer's "
-                                      "discovery document"
-                                    : "%s: the path %s is the server's own (/admin, /health, "
-                                      "/metrics, /.well-known)",
-                             rs_props[k].name, p);
+            snprintf(err, errlen,
+                     covers ? "%s: its client URIs below %s would hide the issuer's discovery "
+                              "document"
+                            : "%s: the path %s is the server's own (/admin, /health, /metrics, "
+                              "/.well-known)",
+                     endpoint_prop(i), p);
             return RS_ERR_INVALID;
         }
     }

@@ -195,12 +195,14 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct rs_resp *r)
     return ret;
 }
 
-static void access_log(const struct rs_req *req, const struct rs_resp *r, uint64_t us)
+/* event: "request" for an answer sent, "request_aborted" for one its client left before */
+static void access_log(const char *event, const struct rs_req *req, const struct rs_resp *r,
+                       uint64_t us)
 {
     char st[RS_I64_STRLEN], dur[RS_I64_STRLEN];
     rs_fmt_i64(st, r->status);
     rs_fmt_i64(dur, (long long)us);
-    rs_log_write(r->status >= 500 ? RS_LOG_WARN : RS_LOG_INFO, "http", "request", "request_id",
+    rs_log_write(r->status >= 500 ? RS_LOG_WARN : RS_LOG_INFO, "http", event, "request_id",
                  req->request_id, "method", req->method, "path", req->path, "status", st,
                  "duration_us", dur, "client_id", r->client_id[0] ? r->client_id : NULL,
                  "error", r->error, "remote", req->remote_addr, NULL);
@@ -347,7 +349,7 @@ static enum MHD_Result finish(struct MHD_Connection *conn, struct conn_state *st
         rs_resp_header(resp, "Connection", "close");
     uint64_t us = rs_clock_mono_us() - st->t0;
     rs_metrics_observe(st->route, resp->status, us);
-    access_log(&st->req, resp, us);
+    access_log("request", &st->req, resp, us);
     enum MHD_Result ret = send_resp(conn, resp);
     rs_resp_free(resp);
     rs_form_free(&st->req.query);
@@ -367,13 +369,7 @@ static void drop_unsent(struct conn_state *st)
     rs_log_set_request(st->req.request_id);
     if (st->async)
         st->resp.async_finish(st->resp.async_arg, &st->resp);
-    char status[RS_I64_STRLEN], dur[RS_I64_STRLEN];
-    rs_fmt_i64(status, st->resp.status);
-    rs_fmt_i64(dur, (long long)(rs_clock_mono_us() - st->t0));
-    rs_log_write(RS_LOG_INFO, "http", "request_aborted", "request_id", st->req.request_id,
-                 "method", st->req.method, "path", st->req.path, "status", status, "duration_us",
-                 dur, "client_id", st->resp.client_id[0] ? st->resp.client_id : NULL, "remote",
-                 st->req.remote_addr, NULL);
+    access_log("request_aborted", &st->req, &st->resp, rs_clock_mono_us() - st->t0);
     rs_log_set_request(NULL);
     rs_resp_free(&st->resp);
     rs_form_free(&st->req.query);

@@ -39,13 +39,7 @@ static enum rs_err exchange_check(const struct rs_token *old, void *arg, struct 
     struct exchange_check *x = arg;
     struct rs_mint *m = x->mint;
     x->err = RS_OAUTH_INVALID_GRANT;
-    /* another client's token never gets here (the store answers NOT_FOUND, as for an unknown
-     * one: it is not confirmed to exist, and its replay revokes nothing); kept as a guard */
-    if (strcmp(old->client_id, x->client->client_id) != 0) {
-        x->why = old->type == RS_TOK_CODE ? "invalid, expired or revoked authorization code"
-                                          : "invalid, expired or revoked refresh token";
-        return RS_ERR_INVALID;
-    }
+    /* the token is the client's: the store answers another client's as unknown (NOT_FOUND) */
     if (old->type == RS_TOK_CODE) {
         /* RFC 6749 §4.1.3: redirect_uri must match the one of the authorization request */
         if (old->redirect_uri[0] && (!x->redirect_uri || strcmp(old->redirect_uri, x->redirect_uri))) {

@@ -63,7 +63,6 @@ enum stmt_id {
     Q_USER_BY_EMAIL,
     Q_SESSIONS_OF_USER_DELETE,
     Q_SESSIONS_OF_USER_LIVE,
-    Q_SESSIONS_OF_USER_BEFORE_DELETE,
     Q_USER_DELETE,
     Q_USER_LIST,
     Q_SESSION_PUT,
@@ -142,12 +141,12 @@ static const char *const sql[Q_COUNT] = {
     [Q_USER_BY_SUB] = "SELECT " USER_COLS " FROM users WHERE sub = ?1",
     [Q_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1 AND email <> '' "
                         "ORDER BY created_at LIMIT 1",
-    [Q_SESSIONS_OF_USER_DELETE] = "DELETE FROM sessions WHERE sub = ?1",
-    /* an admin revocation by subject (and, optionally, a cut-off time): its sessions */
+    /* a user's sessions (?2 = 0), or those begun before ?2 (an admin revocation's cut-off) */
+    [Q_SESSIONS_OF_USER_DELETE] = "DELETE FROM sessions WHERE sub = ?1 AND "
+                                  "(?2 = 0 OR auth_time < ?2)",
+    /* how many of them are live (counted before the delete) */
     [Q_SESSIONS_OF_USER_LIVE] = "SELECT count(*) FROM sessions WHERE sub = ?1 AND exp > ?2 AND "
                                 "(?3 = 0 OR auth_time < ?3)",
-    [Q_SESSIONS_OF_USER_BEFORE_DELETE] = "DELETE FROM sessions WHERE sub = ?1 AND "
-                                         "(?2 = 0 OR auth_time < ?2)",
     [Q_USER_DELETE] = "DELETE FROM users WHERE sub = ?1",
     [Q_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY username",
     [Q_SESSION_PUT] = "INSERT INTO sessions (hash, sub, auth_time, exp) VALUES (?1,?2,?3,?4)",
@@ -974,6 +973,34 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
         e = open_wal(s);
     if (e)
         goto fail;
+    {
+        /* Status list indexes continue after the highest one ever stored: in a token row, or set
+         * in status_invalid (whose rows outlive purged tokens; a new token must never get an
+         * index whose bit is set). Every stored index is below the reservation (status_reserve);
+         * only a database without one (made before it existed, or without any token yet) is
+         * read in full. This runs before the writer thread starts: the connection is still
+         * this thread's. */
+        sqlite3_stmt *st = stmt(&s->writer, Q_SETTING_GET);
+        int64_t next = 1;
+        if (st) {
+            sqlite3_bind_text(st, 1, STATUS_RESERVED_KEY, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                s->status_reserved = sqlite3_column_int64(st, 0);
+            done(st);
+        }
+        st = NULL;
+        const char *q = s->status_reserved > 0
+                ? "SELECT coalesce((SELECT max(idx) FROM status_invalid), 0) + 1"
+                : "SELECT max(coalesce((SELECT max(status_idx) FROM tokens), 0), "
+                  "coalesce((SELECT max(idx) FROM status_invalid), 0)) + 1";
+        if (sqlite3_prepare_v2(s->writer.db, q, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            next = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (next < s->status_reserved)
+            next = s->status_reserved;
+        atomic_store(&s->next_status_idx, next);
+    }
     sqlite3_wal_hook(s->writer.db, wal_hook, s);
     if (pthread_create(&s->syncer_thread, NULL, syncer_main, s)) {
         e = RS_ERR_STORE;
@@ -989,33 +1016,6 @@ enum rs_err rs_store_open(const char *path, struct rs_store **out)
         goto fail;
     }
     s->checkpointer_running = pthread_create(&s->checkpointer_thread, NULL, checkpointer_main, s) == 0;
-    {
-        /* Status list indexes continue after the highest one ever stored: in a token row, or set
-         * in status_invalid (whose rows outlive purged tokens; a new token must never get an
-         * index whose bit is set). Every stored index is below the reservation (status_reserve);
-         * only a database without one (made before it existed, or without any token yet) is
-         * read in full. */
-        sqlite3_stmt *st = NULL;
-        int64_t next = 1;
-        const char *q = "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '"
-                        STATUS_RESERVED_KEY "'";
-        if (sqlite3_prepare_v2(s->writer.db, q, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            s->status_reserved = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        st = NULL;
-        q = s->status_reserved > 0
-                ? "SELECT coalesce((SELECT max(idx) FROM status_invalid), 0) + 1"
-                : "SELECT max(coalesce((SELECT max(status_idx) FROM tokens), 0), "
-                  "coalesce((SELECT max(idx) FROM status_invalid), 0)) + 1";
-        if (sqlite3_prepare_v2(s->writer.db, q, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            next = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        if (next < s->status_reserved)
-            next = s->status_reserved;
-        atomic_store(&s->next_status_idx, next);
-    }
     *out = s;
     return RS_OK;
 fail:
@@ -2143,6 +2143,7 @@ static enum rs_err job_user_grants_revoke(struct conn *w, void *arg, bool *keep)
         e = RS_ERR_STORE;
     if (!e) {
         BIND_TEXT(st, 1, a->sub);
+        sqlite3_bind_int64(st, 2, 0); /* all of them */
         e = step_done(w, st);
     }
     *keep = e == RS_OK;
@@ -2939,7 +2940,7 @@ static enum rs_err job_revoke_select(struct conn *w, void *arg, bool *keep)
         e = revoke_grant(w, g.ids[i], &a->tokens);
     if (!e && ends_sessions(a->sel)) {
         /* live ones counted first: expired rows the purge has not reached yet are no sessions */
-        sqlite3_stmt *st = stmt(w, Q_SESSIONS_OF_USER_BEFORE_DELETE);
+        sqlite3_stmt *st = stmt(w, Q_SESSIONS_OF_USER_DELETE);
         e = st ? count_sessions(w, a->sel, &a->sessions) : RS_ERR_STORE;
         if (!e) {
             BIND_TEXT(st, 1, a->sel->sub);
