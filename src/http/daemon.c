@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +138,16 @@ static atomic_uint_fast64_t req_seq;
  * they never repeat within a process (2^64 requests) and rarely across restarts */
 static uint64_t id_base;
 
+/* The next request id: the process's random base plus the request's sequence number. */
+static void new_request_id(char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t id = id_base + (uint64_t)atomic_fetch_add_explicit(&req_seq, 1, memory_order_relaxed);
+    for (int i = 0; i < 16; i++)
+        out[i] = hex[(id >> (60 - 4 * i)) & 15];
+    out[16] = '\0';
+}
+
 static const char *get_header(void *impl, const char *name)
 {
     return MHD_lookup_connection_value(impl, MHD_HEADER_KIND, name);
@@ -256,6 +267,66 @@ static void ipv4_text(const struct in_addr *a, char *out)
     }
 }
 
+/* *con_cls of a request refused by on_uri: answered already, nothing allocated */
+static char uri_refused;
+
+/* Sends a complete 414 on the connection's socket itself, then half-closes it. */
+static void send_uri_too_long(struct MHD_Connection *conn, const char *request_id)
+{
+    static const char body[] = "{\"error\":\"invalid_request\",\"error_description\":"
+                               "\"request URI too long\"}";
+    char date[40], head[512];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 414 URI Too Long\r\nDate: %s\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+                     "Pragma: no-cache\r\nX-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n%s",
+                     date, request_id, sizeof body - 1, body);
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn,
+                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!fd || n <= 0 || (size_t)n >= sizeof head)
+        return;
+    /* the socket is non-blocking and nothing of this request has been sent: a few hundred bytes
+     * fit in its buffer. The FIN after them ends the client's wait; libmicrohttpd, which has
+     * given up on the request (or is told to by on_request), closes the socket when it next
+     * looks at it. */
+    if (send(fd->connect_fd, head, (size_t)n, MSG_NOSIGNAL) < 0)
+        RS_LOG_WARN("uri_too_long_unsent", "request_id", request_id, NULL);
+    shutdown(fd->connect_fd, SHUT_WR);
+}
+
+/* libmicrohttpd calls this with the request's URI as received, before it parses the query into
+ * records in the connection's memory (REQ_FIELD_RECORD bytes each). A query with more of them
+ * than that memory holds makes libmicrohttpd 0.9.75 give up on the request without an answer
+ * and keep the connection open until connectionTimeout; the head limit (REQ_HEAD_MAX) would
+ * refuse such a request anyway. So a URI whose own size plus its records exceed REQ_HEAD_MAX is
+ * answered 414 here, before libmicrohttpd tries. The return value becomes the request's
+ * *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    const char *q = strchr(uri, '?');
+    if (!q)
+        return NULL;
+    size_t records = 1, len = (size_t)(q - uri);
+    for (const char *p = q; *p; p++, len++)
+        records += *p == '&';
+    if (len + records * REQ_FIELD_RECORD <= REQ_HEAD_MAX)
+        return NULL;
+    char request_id[17], path[128];
+    new_request_id(request_id);
+    size_t plen = (size_t)(q - uri) < sizeof path - 1 ? (size_t)(q - uri) : sizeof path - 1;
+    memcpy(path, uri, plen);
+    path[plen] = '\0';
+    send_uri_too_long(conn, request_id);
+    rs_metrics_observe(RS_METRICS_MAX_ROUTES - 1, 414, 0);
+    rs_log_write(RS_LOG_INFO, "http", "request", "request_id", request_id, "path", path,
+                 "status", "414", "error", "invalid_request", NULL);
+    return &uri_refused;
+}
+
 /* Builds st->req from the connection (headers stay in MHD's pool until the request ends). */
 static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const char *url,
                      const char *method)
@@ -280,13 +351,7 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
     req->remote_addr = st->addr;
     req->_header = get_header;
     req->_impl = conn;
-    /* the process's random base plus the request's sequence number, 16 hex digits */
-    static const char hex[] = "0123456789abcdef";
-    unsigned long long seq = atomic_fetch_add_explicit(&req_seq, 1, memory_order_relaxed);
-    uint64_t id = id_base + (uint64_t)seq;
-    for (int i = 0; i < 16; i++)
-        req->request_id[i] = hex[(id >> (60 - 4 * i)) & 15];
-    req->request_id[16] = '\0';
+    new_request_id(req->request_id);
     /* the head as received (request line and header lines, whitespace and folding included),
      * which stays in the connection's memory until the request ends */
     const union MHD_ConnectionInfo *hs =
@@ -494,6 +559,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct rs_http *h = cls;
     struct conn_state *st = *con_cls;
     (void)version;
+    if (*con_cls == &uri_refused)
+        return MHD_NO; /* answered by on_uri: close the connection */
     if (!st) {
         st = state_new(h->max_body);
         if (!st)
@@ -592,8 +659,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    if (!st)
+    if (!st || *con_cls == &uri_refused) {
+        *con_cls = NULL;
         return;
+    }
     if (st->deferred && !atomic_load(&st->ready)) {
         /* cannot happen: a suspended connection is not completed before it is resumed (what
          * the request owns is left alone: the write or handler still uses it) */
@@ -693,6 +762,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, RS_HTTP_CONN_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!h->d) {

@@ -201,6 +201,27 @@ test('request headers: 12 KB served, 14 KB → 431 from rescind, over about 16 K
   assert.equal(r2.status, 200, 'server still serves after a 431');
 });
 
+test('a query with more parameters than libmicrohttpd can hold: 414 at once, not held until the connection timeout', async () => {
+  const query = (n, v) => Array.from({ length: n }, (_, i) => `a${i}=${v}`).join('&');
+  // libmicrohttpd 0.9.75 kept each of these connections open without an answer until
+  // connectionTimeout (30 s by default); the client gives up after 3 s
+  for (const [n, v] of [[240, '1'], [400, ''], [150, 'x'.repeat(40)], [96, 'x'.repeat(100)], [1, 'x'.repeat(14000)]]) {
+    const t0 = Date.now();
+    const r = await fetch(`${server.url}/authorize?${query(n, v)}`, { signal: AbortSignal.timeout(3000) });
+    assert.equal(r.status, 414, `${n} parameters of ${v.length} characters`);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    assert.equal(r.headers.get('connection'), 'close');
+    assert.match(r.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+    assert.deepEqual(await r.json(), { error: 'invalid_request', error_description: 'request URI too long' });
+    assert.ok(Date.now() - t0 < 2000, 'answered at once');
+  }
+  // below the limit the endpoint answers as usual (here: no client_id)
+  const ok = await fetch(`${server.url}/authorize?${query(120, '1')}`, { signal: AbortSignal.timeout(3000) });
+  assert.equal(ok.status, 400);
+  const h = await fetch(server.url + '/health');
+  assert.equal(h.status, 200, 'server still serves');
+});
+
 test('userinfo: missing or invalid token → 401 with WWW-Authenticate Bearer', async () => {
   let r = await fetch(as.userinfo_endpoint);
   assert.equal(r.status, 401);
