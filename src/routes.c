@@ -17,7 +17,7 @@ struct route {
     bool blocking;       /* always writes: run on a handler thread (see rs_req.may_block) */
     /* 1, 2: also served at the issuer's OpenID / OAuth discovery path (rs_config.wk_*_path) */
     int wk;
-    /* told of a request the HTTP layer refused before the endpoint (413, 431; rs_req.refused) */
+    /* told of a request the HTTP layer refused before the endpoint (rs_req.refused) */
     void (*refused)(struct rs_ctx *ctx, const struct rs_req *req, int status);
 };
 
@@ -75,7 +75,7 @@ void rs_routes_dispatch(void *app_, const struct rs_req *req, struct rs_resp *re
         }
     }
     if (req->refused) {
-        /* already answered (413, 431): only the endpoint's record of it */
+        /* already answered (413, 414, 431, 503): only the endpoint's record of it */
         if (r && r->refused)
             r->refused(&ctx, req, req->refused);
         if (r) /* no client is known: only the configured origins get to read the error */

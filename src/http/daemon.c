@@ -270,31 +270,59 @@ static void ipv4_text(const struct in_addr *a, char *out)
 /* *con_cls of a request refused by on_uri: answered already, nothing allocated */
 static char uri_refused;
 
-/* Sends a complete 414 on the connection's socket itself, then half-closes it. */
-static void send_uri_too_long(struct MHD_Connection *conn, const char *request_id)
+static void uri_too_long(struct rs_resp *r)
 {
-    static const char body[] = "{\"error\":\"invalid_request\",\"error_description\":"
-                               "\"request URI too long\"}";
-    char date[40], head[512];
+    early_error(r, 414, "{\"error\":\"invalid_request\",\"error_description\":"
+                        "\"request URI too long\"}");
+}
+
+/* The client's address as text ("" when unknown); out holds INET6_ADDRSTRLEN bytes. */
+static void client_addr_text(struct MHD_Connection *conn, char *out)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        ipv4_text(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, out);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  INET6_ADDRSTRLEN);
+}
+
+/* Sends r, a complete answer, on the connection's socket itself, then half-closes it: for a
+ * request libmicrohttpd is about to give up on without an answer (on_uri). */
+static void send_raw(struct MHD_Connection *conn, const struct rs_resp *r, const char *reason)
+{
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!fd)
+        return;
+    char date[40];
     time_t now = time(NULL);
     struct tm tm;
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 414 URI Too Long\r\nDate: %s\r\nConnection: close\r\n"
-                     "Content-Type: application/json\r\nCache-Control: no-store\r\n"
-                     "Pragma: no-cache\r\nX-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n%s",
-                     date, request_id, sizeof body - 1, body);
-    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn,
-                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!fd || n <= 0 || (size_t)n >= sizeof head)
-        return;
-    /* the socket is non-blocking and nothing of this request has been sent: a few hundred bytes
-     * fit in its buffer. The FIN after them ends the client's wait; libmicrohttpd, which has
-     * given up on the request (or is told to by on_request), closes the socket when it next
-     * looks at it. */
-    if (send(fd->connect_fd, head, (size_t)n, MSG_NOSIGNAL) < 0)
-        RS_LOG_WARN("uri_too_long_unsent", "request_id", request_id, NULL);
+    struct rs_buf out;
+    rs_buf_init(&out, 0);
+    bool ok = !rs_buf_printf(&out, "HTTP/1.1 %d %s\r\nDate: %s\r\nConnection: close\r\n",
+                             r->status, reason, date);
+    if (r->content_type)
+        ok = ok && !rs_buf_printf(&out, "Content-Type: %s\r\n", r->content_type);
+    if (r->no_store)
+        ok = ok && !rs_buf_puts(&out, "Cache-Control: no-store\r\nPragma: no-cache\r\n");
+    for (size_t i = 0; i < r->header_count; i++)
+        ok = ok && !rs_buf_printf(&out, "%s: %s\r\n", r->headers[i].name, r->headers[i].value);
+    ok = ok && !rs_buf_printf(&out, "Content-Length: %zu\r\n\r\n", r->body.len) &&
+         !rs_buf_append(&out, r->body.ptr ? r->body.ptr : "", r->body.len);
+    /* the socket is non-blocking and nothing of this request has been sent: a few hundred
+     * bytes fit in its buffer. The FIN after them ends the client's wait; libmicrohttpd closes
+     * the socket when it next looks at it (on_request refuses to go on). */
+    if (!ok || send(fd->connect_fd, out.ptr, out.len, MSG_NOSIGNAL) < 0)
+        RS_LOG_WARN("raw_answer_unsent", "status", "414", NULL);
     shutdown(fd->connect_fd, SHUT_WR);
+    rs_buf_free(&out);
 }
 
 /* libmicrohttpd calls this with the request's URI as received, before it parses the query into
@@ -302,11 +330,12 @@ static void send_uri_too_long(struct MHD_Connection *conn, const char *request_i
  * than that memory holds makes libmicrohttpd 0.9.75 give up on the request without an answer
  * and keep the connection open until connectionTimeout; the head limit (REQ_HEAD_MAX) would
  * refuse such a request anyway. So a URI whose own size plus its records exceed REQ_HEAD_MAX is
- * answered 414 here, before libmicrohttpd tries. The return value becomes the request's
- * *con_cls. */
+ * answered 414 here, before libmicrohttpd tries, and the endpoint is told as of a 413 or 431
+ * (the audit of /revoke). The method and headers are not known yet. The return value becomes
+ * the request's *con_cls. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls;
+    struct rs_http *h = cls;
     const char *q = strchr(uri, '?');
     if (!q)
         return NULL;
@@ -315,15 +344,26 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         records += *p == '&';
     if (len + records * REQ_FIELD_RECORD <= REQ_HEAD_MAX)
         return NULL;
-    char request_id[17], path[128];
-    new_request_id(request_id);
+    uint64_t t0 = rs_clock_mono_us();
+    char path[256], addr[INET6_ADDRSTRLEN];
     size_t plen = (size_t)(q - uri) < sizeof path - 1 ? (size_t)(q - uri) : sizeof path - 1;
     memcpy(path, uri, plen);
     path[plen] = '\0';
-    send_uri_too_long(conn, request_id);
-    rs_metrics_observe(RS_METRICS_MAX_ROUTES - 1, 414, 0);
-    rs_log_write(RS_LOG_INFO, "http", "request", "request_id", request_id, "path", path,
-                 "status", "414", "error", "invalid_request", NULL);
+    client_addr_text(conn, addr);
+    struct rs_req req = {.method = "", .path = path, .body = "", .remote_addr = addr,
+                         .refused = 414};
+    new_request_id(req.request_id);
+    struct rs_resp resp;
+    rs_resp_init(&resp);
+    uri_too_long(&resp);
+    unsigned route = RS_METRICS_MAX_ROUTES - 1;
+    h->fn(h->app, &req, &resp, &route);
+    rs_resp_header(&resp, "X-Request-Id", req.request_id);
+    send_raw(conn, &resp, "URI Too Long");
+    uint64_t us = rs_clock_mono_us() - t0;
+    rs_metrics_observe(route, resp.status, us);
+    access_log("request", &req, &resp, us);
+    rs_resp_free(&resp);
     return &uri_refused;
 }
 
@@ -332,17 +372,7 @@ static void fill_req(struct conn_state *st, struct MHD_Connection *conn, const c
                      const char *method)
 {
     struct rs_req *req = &st->req;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    st->addr[0] = '\0';
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            ipv4_text(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, st->addr);
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                      st->addr, sizeof st->addr);
-    }
+    client_addr_text(conn, st->addr);
     memset(req, 0, sizeof *req);
     req->method = method;
     req->path = url;
@@ -623,6 +653,9 @@ static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *c
         if (st->late || atomic_load(&h->flags.closing)) {
             atomic_fetch_sub(&st->counter->suspended, 1);
             shutting_down(&st->resp);
+            /* the endpoint records it, as a 413 (the store is closed only after this returns) */
+            st->req.refused = st->resp.status;
+            h->fn(h->app, &st->req, &st->resp, &st->route);
             return finish(conn, st);
         }
         h->fn(h->app, &st->req, &st->resp, &st->route);

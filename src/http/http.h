@@ -21,8 +21,9 @@ struct rs_req {
     /* false on an I/O thread: a handler that needs to wait for a durable write sets resp->defer
      * instead, and is called again for the same request on a handler thread with may_block */
     bool may_block;
-    /* non-zero: the HTTP layer already answered with this status (413 body too large, 431
-     * head too large); the dispatcher only lets the endpoint record it, the response is set */
+    /* non-zero: the HTTP layer already answered with this status (413 body too large, 414 URI
+     * too long, 431 head too large, 503 shutting down); the dispatcher only lets the endpoint
+     * record it, the response is set */
     int refused;
     /* header lookup, case-insensitive; NULL when absent */
     const char *(*_header)(void *impl, const char *name);

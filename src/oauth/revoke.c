@@ -195,7 +195,10 @@ enum rs_err rs_revoke_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     }
     e = rs_client_authenticate(ctx, req, &form, &client, resp);
     if (e) {
-        audit_async(ctx, req->request_id, resp->client_id, "invalid_client", NULL, 0);
+        /* invalid_client mostly; invalid_request for two methods at once, and the store's
+         * temporarily_unavailable or server_error when the client could not be read */
+        audit_async(ctx, req->request_id, resp->client_id,
+                    resp->error ? resp->error : "invalid_client", NULL, 0);
         goto out;
     }
     /* Janssen order: the flag is checked after authentication (401 before 403) */
@@ -341,6 +344,9 @@ void rs_revoke_refused(struct rs_ctx *ctx, const struct rs_req *req, int status)
 {
     /* answered by the HTTP layer before the body was read or the client authenticated: no
      * client to name */
-    audit_async(ctx, req->request_id, NULL, status == 413 ? "request_too_large" : "request_headers_too_large",
-                NULL, 0);
+    const char *outcome = status == 413   ? "request_too_large"
+                          : status == 414 ? "request_uri_too_long"
+                          : status == 503 ? "shutting_down"
+                                          : "request_headers_too_large";
+    audit_async(ctx, req->request_id, NULL, outcome, NULL, 0);
 }

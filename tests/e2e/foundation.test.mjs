@@ -489,7 +489,23 @@ test('SIGTERM under keep-alive load: clean exit, every 200 durable, later reques
       }
     }
   };
-  const loops = Array.from({ length: 24 }, loop);
+  // revocations too: one refused while the server stops still leaves its audit record
+  const revoke503 = [];
+  let revoked = 0;
+  const revokeLoop = async () => {
+    while (!stop) {
+      let r;
+      try {
+        r = await s.form('/revoke', { token: 'not-a-token' }, { headers: { authorization: auth } });
+      } catch {
+        return;
+      }
+      if (r.status === 503) revoke503.push(r.headers.get('x-request-id'));
+      else assert.equal(r.status, 200);
+      revoked++;
+    }
+  };
+  const loops = [...Array.from({ length: 24 }, loop), ...Array.from({ length: 8 }, revokeLoop)];
   await new Promise((r) => setTimeout(r, 400));
   s.proc.kill('SIGTERM');
   const { code, signal } = await s.exited;
@@ -508,6 +524,13 @@ test('SIGTERM under keep-alive load: clean exit, every 200 durable, later reques
       const r = await again.form('/introspect', { token }, { headers: { authorization: auth } });
       assert.equal(r.json.active, true);
     }
+    assert.ok(revoked > 20, `revocations answered: ${revoked}`);
+    // the newest records come first, and the refused ones are the last requests
+    const audit = (await again.admin('GET', '/audit?event=revoke&limit=1000')).json.events.filter((e) => e.outcome === 'shutting_down');
+    const recorded = new Set(audit.map((e) => e.detail.request_id));
+    for (const id of revoke503) assert.ok(recorded.has(id), `the 503 ${id} has its audit record`);
+    assert.equal(audit.length, revoke503.length, 'one record per 503');
+    console.log(`# revocations answered 503 while stopping: ${revoke503.length}`);
   } finally {
     await again.stop();
     s.ownsDir = true;

@@ -406,6 +406,14 @@ describe('live responses match docs/openapi.yaml', () => {
     assert.equal(r.json.error, 'invalid_request');
     r = await expect(414, 'POST', '/revoke', { path: '/revoke?' + 'a=1&'.repeat(250), form: { token: 'x' }, auth });
     assert.equal(r.json.error, 'invalid_request');
+    // a public client asking to revoke all, with the property on: unauthorized_client (R30)
+    await patchConfig({ allowAllValueForRevokeEndpoint: true });
+    try {
+      r = await expect(400, 'POST', '/revoke', { form: { token: 'all', client_id: pub.client_id } });
+      assert.equal(r.json.error, 'unauthorized_client');
+    } finally {
+      await patchConfig({ allowAllValueForRevokeEndpoint: false });
+    }
 
     r = await expect(401, 'POST', '/revoke', { form: { token: 'x' }, auth: basic(cc.client_id, 'wrong') });
     assert.match(r.headers.get('www-authenticate'), /^Basic realm=/);

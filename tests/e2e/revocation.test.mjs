@@ -335,6 +335,44 @@ describe('revocation, default configuration', () => {
     assert.deepEqual(ev.slice(0, 4).map((e) => e.detail.request_id).sort(), [...ids].sort());
   });
 
+  test('refusals are audited with their outcome: a foreign token, a wrong method, the feature off, more than 100 tokens', async () => {
+    const byId = async (rid) => {
+      for (let i = 0; i < 60; i++) {
+        const ev = (await server.admin('GET', '/audit?event=revoke&limit=50')).json.events.find((e) => e.detail.request_id === rid);
+        if (ev) return ev;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return undefined;
+    };
+    const foreign = await clientCredentials(as, b, 'read');
+    let r = await rawRevoke(server, a, { token: foreign.access_token });
+    assert.equal(r.status, 400);
+    assert.equal((await byId(r.headers.get('x-request-id')))?.outcome, 'refused_foreign_token');
+    assert.equal(await active(as, rs, foreign.access_token), true);
+    r = await fetch(server.url + '/revoke');
+    assert.equal(r.status, 405);
+    assert.equal((await byId(r.headers.get('x-request-id')))?.outcome, 'method_not_allowed');
+    // more than 100 space-separated tokens: 400, and none of them revoked
+    const own = await clientCredentials(as, a, 'read');
+    r = await rawRevoke(server, a, { token: [own.access_token, ...Array.from({ length: 100 }, (_, i) => 'x' + i)].join(' ') });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_request');
+    assert.equal((await byId(r.headers.get('x-request-id')))?.outcome, 'invalid_request');
+    assert.equal(await active(as, rs, own.access_token), true, 'not revoked');
+    r = await rawRevoke(server, a, { token: [own.access_token, ...Array.from({ length: 99 }, (_, i) => 'x' + i)].join(' ') });
+    assert.equal(r.status, 200, '100 tokens are allowed');
+    assert.equal(await active(as, rs, own.access_token), false);
+    const p = await server.admin('PATCH', '/config', { featureFlags: ['INTROSPECTION'] });
+    assert.equal(p.status, 200, p.text);
+    try {
+      r = await rawRevoke(server, a, { token: 'x' });
+      assert.equal(r.status, 403);
+      assert.equal((await byId(r.headers.get('x-request-id')))?.outcome, 'feature_disabled');
+    } finally {
+      await server.admin('PATCH', '/config', { featureFlags: [] });
+    }
+  });
+
   test('an audit record keeps a hint of up to 63 characters, not a hint the size of a body', async () => {
     const list = async () => (await server.admin('GET', `/audit?event=revoke&client_id=${a.client_id}&limit=1000`)).json.events;
     for (const [hint, kept] of [['h'.repeat(5000), false], ['refresh_token', true]]) {
@@ -352,7 +390,7 @@ describe('revocation, default configuration', () => {
     }
   });
 
-  test('requests the HTTP layer refuses (413 body, 431 head) leave an audit record too', async () => {
+  test('requests the HTTP layer refuses (413 body, 414 URI, 431 head) leave an audit record too', async () => {
     const latest = async () => (await server.admin('GET', '/audit?event=revoke&limit=1')).json.events[0];
     const waitFor = async (outcome) => {
       let e = await latest();
@@ -372,6 +410,34 @@ describe('revocation, default configuration', () => {
     assert.equal(head.json.error, 'invalid_request');
     e = await waitFor('request_headers_too_large');
     assert.equal(e?.outcome, 'request_headers_too_large');
+    assert.equal(e.detail.request_id, head.headers.get('x-request-id'));
+    const uri = await fetch(server.url + '/revoke?' + 'p=1&'.repeat(300), { method: 'POST', body: 'token=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(uri.status, 414);
+    e = await waitFor('request_uri_too_long');
+    assert.equal(e?.outcome, 'request_uri_too_long');
+    assert.equal(e.detail.request_id, uri.headers.get('x-request-id'));
+  });
+
+  test('the audit outcome of a failed client authentication is the error answered', async () => {
+    const latest = async () => (await server.admin('GET', '/audit?event=revoke&limit=1')).json.events[0];
+    const waitFor = async (rid) => {
+      let e = await latest();
+      for (let i = 0; i < 60 && e?.detail?.request_id !== rid; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        e = await latest();
+      }
+      return e;
+    };
+    // Basic and client_secret at once: 400 invalid_request, recorded as such (not invalid_client)
+    const two = await rawRevoke(server, a, { token: 'x', client_secret: a.client_secret });
+    assert.equal(two.status, 400);
+    assert.equal(two.json.error, 'invalid_request');
+    let e = await waitFor(two.headers.get('x-request-id'));
+    assert.equal(e?.outcome, 'invalid_request');
+    const bad = await server.form('/revoke', { token: 'x' }, { headers: { authorization: basic(a.client_id, 'wrong') } });
+    assert.equal(bad.status, 401);
+    e = await waitFor(bad.headers.get('x-request-id'));
+    assert.equal(e?.outcome, 'invalid_client');
   });
 
   test('CORS: preflight and POST from a registered origin; other origins get no CORS headers', async () => {
@@ -410,6 +476,9 @@ describe('revocation, default configuration', () => {
       const big = await rawRevoke(x.server, c, 'token=' + 'a'.repeat(100 * 1024), { headers: { origin: listed } });
       assert.equal(big.status, 413);
       assert.equal(big.headers.get('access-control-allow-origin'), listed, 'a browser can read the 413');
+      const head = await rawRevoke(x.server, c, { token: 'x' }, { headers: { origin: listed, 'x-pad': 'p'.repeat(14000) } });
+      assert.equal(head.status, 431);
+      assert.equal(head.headers.get('access-control-allow-origin'), listed, 'and the 431');
       const other = await rawRevoke(x.server, c, { token: 'x' }, { headers: { origin: 'https://other.example' } });
       assert.equal(other.headers.get('access-control-allow-origin'), null);
     } finally {
@@ -529,6 +598,13 @@ describe('revocation with allowAllValueForRevokeEndpoint, allowRevokeForOtherCli
     // its own token, presented, it still revokes
     assert.equal((await server.form('/revoke', { client_id: pub.client_id, token: t.refresh_token })).status, 200);
     assert.equal(await active(as, rs, t.access_token), false);
+    // and it can never hold revoke_any_token: neither the admin API nor registration gives it
+    let r = await server.admin('POST', '/clients', { redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none', scope: 'openid revoke_any_token' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_client_metadata');
+    r = await server.form('/register', JSON.stringify({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none', scope: 'revoke_any_token' }), { contentType: 'application/json' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_client_metadata');
   });
 
   test('another client\'s token: refused without revoke_any_token (with reason), revoked with it', async () => {

@@ -498,6 +498,44 @@ static void test_revoke_hook_allows(void **state)
     assert_false(token_active(f, at));
 }
 
+/* On an I/O thread (may_block false) the hook must not run: the request is deferred, then run
+ * again, hook included, where it may block (the daemon's handler thread). */
+static void test_revoke_hook_defers_from_io_thread(void **state)
+{
+    struct fixture *f = *state;
+    struct hook_state hs = {.allow = true};
+    char at[RS_OPAQUE_STRLEN], body[128];
+    struct rs_resp r;
+    issue(f, "grant_type=client_credentials", at);
+    struct hdr h[] = {{"Content-Type", FORM}, {"Authorization", f->basic}, {NULL, NULL}};
+    snprintf(body, sizeof body, "token=%s", at);
+    struct rs_req req;
+    memset(&req, 0, sizeof req);
+    req.method = "POST";
+    req.path = "/revoke";
+    req.body = body;
+    req.body_len = strlen(body);
+    req.remote_addr = "127.0.0.1";
+    snprintf(req.request_id, sizeof req.request_id, "unit-io");
+    req._header = find_header;
+    req._impl = (void *)h;
+    rs_hooks_set_revoke(test_hook, &hs);
+    rs_resp_init(&r);
+    assert_int_equal(rs_revoke_handle(&f->ctx, &req, &r), RS_OK);
+    assert_true(r.defer);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(hs.calls, 0);
+    rs_resp_free(&r);
+    assert_true(token_active(f, at));
+    /* the handler thread's call: the hook runs once and the token is revoked */
+    revoke_req(f, at, &r);
+    rs_hooks_set_revoke(NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(hs.calls, 1);
+    rs_resp_free(&r);
+    assert_false(token_active(f, at));
+}
+
 static void test_revoke_hook_not_called_for_unauthenticated(void **state)
 {
     struct fixture *f = *state;
@@ -528,6 +566,7 @@ int main(void)
         T(test_introspect_requires_client),
         T(test_revoke_hook_denies),
         T(test_revoke_hook_allows),
+        T(test_revoke_hook_defers_from_io_thread),
         T(test_revoke_hook_not_called_for_unauthenticated),
     };
     return cmocka_run_group_tests_name("token_endpoint", tests, group_setup, group_teardown);
