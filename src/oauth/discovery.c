@@ -43,7 +43,8 @@ enum rs_err rs_discovery_handle(struct rs_ctx *ctx, const struct rs_req *req,
         json_object_set_new(o, "introspection_endpoint", json_string(c->ep_url[RS_EP_INTROSPECT]));
         json_object_set_new(o, "introspection_endpoint_auth_methods_supported",
                             strings((const char *const[]){"client_secret_basic",
-                                                          "client_secret_post", NULL}));
+                                                          "client_secret_post", "none",
+                                                          NULL}));
     }
     if (rs_feature_enabled(c, RS_FEATURE_REVOKE_TOKEN)) {
         json_object_set_new(o, "revocation_endpoint", json_string(c->ep_url[RS_EP_REVOKE]));

@@ -1,7 +1,10 @@
 /* introspect.c - RFC 7662 token introspection.
- * Only confidential clients may introspect (a public client has no credential to prove it is a
- * resource server). Any token that is unknown, expired, revoked, used or not an access/refresh
- * token answers {"active":false} and nothing more (RFC 7662 §2.2). */
+ * A confidential client may introspect any token. A public client (`none`) may call it too, but
+ * learns only about tokens issued to itself: it proves nothing but its client_id, which is
+ * public, so anything more would let anyone scan for other clients' tokens (RFC 7662 §4); a
+ * token it holds tells it nothing new. Any token that is unknown, expired, revoked, used, not an
+ * access/refresh token, or (for a public client) another client's, answers {"active":false} and
+ * nothing more (RFC 7662 §2.2). */
 #include "oauth/endpoints.h"
 #include "oauth/client_auth.h"
 #include "oauth/common.h"
@@ -74,11 +77,6 @@ enum rs_err rs_introspect_handle(struct rs_ctx *ctx, const struct rs_req *req,
     e = rs_client_post(ctx, req, resp, &form, &client);
     if (e)
         goto out;
-    if (strcmp(client.auth_method, "none") == 0) {
-        e = rs_oauth_error(resp, ctx->cfg, RS_OAUTH_INVALID_CLIENT,
-                           "public clients may not introspect tokens", NULL);
-        goto out;
-    }
     if (!rs_oauth_feature(ctx, RS_FEATURE_INTROSPECTION, resp))
         goto out;
     const char *token = rs_form_get(&form, "token");
@@ -94,8 +92,10 @@ enum rs_err rs_introspect_handle(struct rs_ctx *ctx, const struct rs_req *req,
     } else if (e) {
         e = rs_oauth_error_from(resp, ctx->cfg, e);
     } else {
+        bool own_only = strcmp(client.auth_method, "none") == 0;
         bool active = t.state == RS_TS_ACTIVE && t.exp > rs_clock_now() &&
-                      (t.type == RS_TOK_ACCESS || t.type == RS_TOK_REFRESH);
+                      (t.type == RS_TOK_ACCESS || t.type == RS_TOK_REFRESH) &&
+                      (!own_only || strcmp(t.client_id, client.client_id) == 0);
         e = respond(ctx, &t, active, resp);
     }
 out:

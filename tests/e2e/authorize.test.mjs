@@ -303,12 +303,20 @@ test('a self-registered client never gets a code from a session alone: sign-in n
   assert.ok(t.access_token && t.id_token);
 });
 
-test('public client (auth method none): code flow with PKCE', async () => {
+test('public client (auth method none): code flow with PKCE, and introspection of its own tokens only', async () => {
   const auth = await login(pub, { params: { scope: 'openid' } });
   const t = await redeem(pub, auth);
   assert.ok(t.access_token && t.id_token);
   assert.equal(t.refresh_token, undefined, 'no refresh_token grant registered');
   await verifyIdToken(t.id_token, pub, auth.nonce);
+  // it introspects its own token (through oauth4webapi, auth method none), and learns nothing
+  // of another client's: its client_id is public
+  const own = await introspect(as, pub, t.access_token);
+  assert.equal(own.active, true);
+  assert.equal(own.client_id, pub.client_id);
+  const other = await redeem(conf, await login(conf));
+  assert.deepEqual(await introspect(as, pub, other.access_token), { active: false });
+  assert.equal((await introspect(as, conf, other.access_token)).active, true, 'a confidential client sees it');
 });
 
 // ---- PKCE ------------------------------------------------------------------------------

@@ -375,7 +375,9 @@ describe('live responses match docs/openapi.yaml', () => {
     await expect(400, 'POST', '/introspect', { form: {}, auth: basicOf(cc) });
     await expect(400, 'POST', '/introspect', { form: 'token=a&token=b', auth: basicOf(cc) });
     await expect(401, 'POST', '/introspect', { form: { token: at }, auth: basic(cc.client_id, 'wrong') });
-    await expect(401, 'POST', '/introspect', { form: { token: at, client_id: pub.client_id } });
+    // a public client learns nothing of another client's token
+    r = await expect(200, 'POST', '/introspect', { form: { token: at, client_id: pub.client_id } });
+    assert.deepEqual(r.json, { active: false });
     await expect(405, 'GET', '/introspect');
     await expect(413, 'POST', '/introspect', { form: { token: 'y'.repeat(70000) }, auth: basicOf(cc) });
     await expect(204, 'OPTIONS', '/introspect', { headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
