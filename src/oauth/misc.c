@@ -23,6 +23,33 @@ enum rs_err rs_health_handle(struct rs_ctx *ctx, const struct rs_req *req, struc
     return e;
 }
 
+/* The store's durable commit latency as a Prometheus histogram (cumulative buckets). */
+static enum rs_err durable_histogram(struct rs_buf *b, const struct rs_store_stats *st)
+{
+    static const uint64_t bounds[] = {RS_STORE_DURABLE_BOUNDS};
+    enum rs_err e = rs_buf_puts(b, "# HELP rescind_store_durable_commit_seconds Store commits "
+                                   "from the transaction's start to the end of the fsync that "
+                                   "made it durable: what a request waiting for a write sees.\n"
+                                   "# TYPE rescind_store_durable_commit_seconds histogram\n");
+    uint64_t cum = 0;
+    for (size_t i = 0; !e && i < RS_STORE_DURABLE_BUCKETS; i++) {
+        cum += st->durable_buckets[i];
+        if (i < sizeof bounds / sizeof bounds[0])
+            e = rs_buf_printf(b, "rescind_store_durable_commit_seconds_bucket{le=\"%g\"} %llu\n",
+                              (double)bounds[i] / 1e6, (unsigned long long)cum);
+        else
+            e = rs_buf_printf(b, "rescind_store_durable_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
+                              (unsigned long long)cum);
+    }
+    if (!e)
+        e = rs_buf_printf(b,
+                          "rescind_store_durable_commit_seconds_sum %g\n"
+                          "rescind_store_durable_commit_seconds_count %llu\n",
+                          (double)st->durable_us_total / 1e6,
+                          (unsigned long long)st->durable_count);
+    return e;
+}
+
 enum rs_err rs_metrics_handle(struct rs_ctx *ctx, const struct rs_req *req, struct rs_resp *resp)
 {
     struct rs_store_stats st;
@@ -35,7 +62,9 @@ enum rs_err rs_metrics_handle(struct rs_ctx *ctx, const struct rs_req *req, stru
                           "# HELP rescind_store_commits_total Store commits (group commits).\n"
                           "# TYPE rescind_store_commits_total counter\n"
                           "rescind_store_commits_total %llu\n"
-                          "# HELP rescind_store_commit_seconds_total Time spent in store commits.\n"
+                          "# HELP rescind_store_commit_seconds_total Time spent in the writer's "
+                          "transactions (without the fsync that follows each; see "
+                          "rescind_store_durable_commit_seconds).\n"
                           "# TYPE rescind_store_commit_seconds_total counter\n"
                           "rescind_store_commit_seconds_total %g\n"
                           "# HELP rescind_store_writes_total Write operations committed in batches.\n"
@@ -54,6 +83,8 @@ enum rs_err rs_metrics_handle(struct rs_ctx *ctx, const struct rs_req *req, stru
                           (unsigned long long)st.batched_jobs,
                           (unsigned long long)st.commit_failures,
                           (unsigned long long)st.tokens_revoked);
+    if (!e)
+        e = durable_histogram(&resp->body, &st);
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4";
     return e;

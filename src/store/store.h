@@ -217,9 +217,17 @@ uint64_t rs_store_client_generation(struct rs_store *s);
 uint64_t rs_store_token_generation(struct rs_store *s);
 
 /* --- statistics for /metrics --- */
+/* Upper bounds (µs) of the durable commit latency histogram's buckets; a last, unbounded
+ * bucket follows them. */
+#define RS_STORE_DURABLE_BOUNDS 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, \
+                                500000, 1000000
+#define RS_STORE_DURABLE_BUCKETS 12 /* the bounds above, plus +Inf */
 struct rs_store_stats {
     uint64_t commits, commit_us_total, batched_jobs, commit_failures;
     uint64_t tokens_revoked; /* tokens whose revocation was committed, by any path */
+    /* durable commits: from a batch's BEGIN to the end of the fsync that made it durable (what
+     * a waiting request sees of the store); per bucket (not cumulative), count and sum */
+    uint64_t durable_buckets[RS_STORE_DURABLE_BUCKETS], durable_count, durable_us_total;
 };
 void rs_store_stats(struct rs_store *s, struct rs_store_stats *out);
 

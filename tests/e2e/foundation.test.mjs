@@ -261,6 +261,17 @@ test('unknown path → 404 JSON, health and metrics answer', async () => {
   assert.match(m, /rescind_tokens_issued_total [1-9]/);
   assert.match(m, /rescind_store_commits_total [1-9]/);
   assert.match(m, /rescind_store_commit_seconds_total \d/);
+  // the durable commit histogram (transaction start to fsync end): cumulative buckets that end
+  // at its count, and a sum
+  const buckets = [...m.matchAll(/^rescind_store_durable_commit_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)];
+  assert.equal(buckets.length, 12);
+  assert.equal(buckets.at(-1)[1], '+Inf');
+  const counts = buckets.map((b) => Number(b[2]));
+  assert.ok(counts.every((c, i) => i === 0 || c >= counts[i - 1]), 'cumulative');
+  const count = Number(m.match(/^rescind_store_durable_commit_seconds_count (\d+)$/m)[1]);
+  assert.ok(count > 0);
+  assert.equal(counts.at(-1), count);
+  assert.ok(Number(m.match(/^rescind_store_durable_commit_seconds_sum (\S+)$/m)[1]) > 0);
 });
 
 // Prometheus rejects a scrape with two samples of the same series; every sample line is checked.
@@ -349,9 +360,19 @@ test('--listen with port 0: the issuer and every endpoint URL name the port the 
 });
 
 test('logs are one JSON object per line with request ids', async () => {
-  const lines = server.stderr.trim().split('\n').filter((l) => l.startsWith('{'));
+  // every line of stderr, not only those that look like JSON (sanitizer reports would fail the
+  // suite on their own, in checkSanitizers)
+  const lines = server.stderr.trim().split('\n');
   assert.ok(lines.length > 10);
-  const reqs = lines.map((l) => JSON.parse(l)).filter((o) => o.event === 'request');
+  const objs = lines.map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      assert.fail(`a log line that is not JSON: ${l.slice(0, 200)}`);
+    }
+  });
+  for (const o of objs) assert.ok(o && typeof o === 'object' && o.time && o.level && o.event, JSON.stringify(o));
+  const reqs = objs.filter((o) => o.event === 'request');
   assert.ok(reqs.length > 5);
   for (const o of reqs) {
     assert.ok(o.time && o.level && o.request_id && o.status && o.path);

@@ -253,6 +253,7 @@ struct job {
     void (*fail_cb)(void *arg, enum rs_err result);
     pthread_cond_t cv; /* the waiting caller's own: waking one thread, not every waiter */
     struct job *next;
+    uint64_t t_begin; /* monotonic µs when its batch's transaction began (durable histogram) */
     char request_id[33]; /* of the request that queued it: the writer's log lines carry it */
 };
 
@@ -285,6 +286,7 @@ struct rs_store {
     pthread_mutex_t readers_lock;
     struct conn *readers;
     atomic_uint_fast64_t commits, commit_us, batched, failures;
+    atomic_uint_fast64_t durable[RS_STORE_DURABLE_BUCKETS], durable_count, durable_us;
     atomic_uint_fast64_t tokens_revoked; /* by committed transactions (rescind_tokens_revoked_total) */
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
     atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
@@ -630,8 +632,11 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->lock);
         if (batch) {
             struct job *last = batch;
-            while (last->next)
+            last->t_begin = t0;
+            while (last->next) {
                 last = last->next;
+                last->t_begin = t0;
+            }
             if (s->sync_tail)
                 s->sync_tail->next = batch;
             else
@@ -695,6 +700,28 @@ static enum rs_err open_wal(struct rs_store *s)
  * fsync latency overlap instead of adding up. An fsync that fails is not retried (the kernel may
  * have dropped the dirty pages, so a later success proves nothing): every job of the failed
  * fsync, and every write after it, fails with RS_ERR_STORE until the server restarts. */
+/* One observation per batch among jobs just made durable (the syncer may take several batches
+ * at once; a batch's jobs are adjacent and share t_begin). */
+static void durable_observe(struct rs_store *s, const struct job *jobs)
+{
+    static const uint64_t bounds[] = {RS_STORE_DURABLE_BOUNDS};
+    _Static_assert(sizeof bounds / sizeof bounds[0] + 1 == RS_STORE_DURABLE_BUCKETS,
+                   "one bucket per bound, plus +Inf");
+    uint64_t now = rs_clock_mono_us(), prev = 0;
+    for (const struct job *j = jobs; j; j = j->next) {
+        if (j->t_begin == prev || !j->kept)
+            continue;
+        prev = j->t_begin;
+        uint64_t us = now - prev;
+        size_t b = 0;
+        while (b < sizeof bounds / sizeof bounds[0] && us > bounds[b])
+            b++;
+        atomic_fetch_add(&s->durable[b], 1);
+        atomic_fetch_add(&s->durable_count, 1);
+        atomic_fetch_add(&s->durable_us, us);
+    }
+}
+
 static void *syncer_main(void *arg)
 {
     struct rs_store *s = arg;
@@ -747,6 +774,7 @@ static void *syncer_main(void *arg)
             atomic_store(&s->sync_broken, true);
         } else if (wrote || dirty) {
             dirty = false;
+            durable_observe(s, batch);
         }
         if (atomic_load(&s->sync_broken)) {
             for (struct job *j = batch; j; j = j->next)
@@ -1107,6 +1135,10 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)
     out->batched_jobs = atomic_load(&s->batched);
     out->commit_failures = atomic_load(&s->failures);
     out->tokens_revoked = atomic_load(&s->tokens_revoked);
+    for (size_t i = 0; i < RS_STORE_DURABLE_BUCKETS; i++)
+        out->durable_buckets[i] = atomic_load(&s->durable[i]);
+    out->durable_count = atomic_load(&s->durable_count);
+    out->durable_us_total = atomic_load(&s->durable_us);
 }
 
 /* ---------- row mapping ---------- */
