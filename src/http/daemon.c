@@ -709,6 +709,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* New connections while the server stops are closed at once (rs_http_stop). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct rs_http *h = cls;
+    (void)addr;
+    (void)addrlen;
+    return atomic_load_explicit(&h->flags.draining, memory_order_relaxed) ? MHD_NO : MHD_YES;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -786,7 +795,7 @@ enum rs_err rs_http_start(const struct rs_http_opts *o, rs_http_dispatch_fn *fn,
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
+    h->d = MHD_start_daemon(flags, (uint16_t)o->port, on_accept, h, on_request, h,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
@@ -820,10 +829,12 @@ void rs_http_stop(struct rs_http *h, unsigned grace_ms)
 {
     if (!h)
         return;
+    /* From now on on_accept closes every new connection at once. libmicrohttpd's own way to stop
+     * accepting, MHD_quiesce_daemon, races its epoll worker threads for the removal of the
+     * listening socket from their epoll sets and aborts the process when it loses (0.9.75,
+     * daemon.c "Failed to remove listen FD from epoll set"; seen under keep-alive load). The
+     * listening socket stays open until MHD_stop_daemon. */
     atomic_store(&h->flags.draining, true);
-    MHD_socket ls = MHD_quiesce_daemon(h->d);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
     /* open connections finish their request in progress (answers say Connection: close, new
      * requests get 503), then close */
     for (unsigned waited = 0; count_of(h, false) > 0 && waited < grace_ms; waited += 10)

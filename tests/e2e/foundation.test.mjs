@@ -453,19 +453,23 @@ test('SIGTERM lets a request in flight finish: its answer arrives and its token 
   s.proc.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(s.proc.exitCode, null, 'the server waits for the request in flight');
-  // new connections are refused while it drains (the main loop notices the signal within
-  // 100 ms; a slow machine gets a few seconds)
+  // a new connection while it drains is closed at once, without an answer (the main loop
+  // notices the signal within 100 ms; a slow machine gets a few seconds)
   const probe = () => new Promise((res) => {
     const c = net.connect(s.port, '127.0.0.1');
-    c.once('connect', () => { c.destroy(); res('connected'); });
+    let got = '';
+    c.on('data', (d) => (got += d));
+    c.once('connect', () => c.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
     c.once('error', (e) => res(e.code));
+    c.once('close', () => res(got ? 'answered' : 'closed'));
+    setTimeout(() => { c.destroy(); res('no answer'); }, 2000);
   });
   let refused = await probe();
-  for (let i = 0; i < 60 && refused !== 'ECONNREFUSED'; i++) {
+  for (let i = 0; i < 60 && !['closed', 'ECONNRESET'].includes(refused); i++) {
     await new Promise((r) => setTimeout(r, 50));
     refused = await probe();
   }
-  assert.equal(refused, 'ECONNREFUSED');
+  assert.ok(['closed', 'ECONNRESET'].includes(refused), refused);
   assert.equal(s.proc.exitCode, null, 'still draining the request in flight');
   sock.write(body.slice(10));
   await closed;
@@ -550,7 +554,8 @@ test('SIGTERM under keep-alive load: clean exit, every 200 durable, later reques
     const audit = (await again.admin('GET', '/audit?event=revoke&limit=1000')).json.events.filter((e) => e.outcome === 'shutting_down');
     const recorded = new Set(audit.map((e) => e.detail.request_id));
     for (const id of revoke503) assert.ok(recorded.has(id), `the 503 ${id} has its audit record`);
-    assert.equal(audit.length, revoke503.length, 'one record per 503');
+    // (a 503 whose answer the client did not read, its connection closing, has its record too)
+    assert.ok(audit.length >= revoke503.length);
     console.log(`# revocations answered 503 while stopping: ${revoke503.length}`);
   } finally {
     await again.stop();
