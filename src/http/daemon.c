@@ -6,6 +6,7 @@
 #include "base/pool.h"
 #include "base/rand.h"
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <netdb.h>
@@ -39,6 +40,8 @@
 /* libmicrohttpd's record of each header, query argument or cookie in the connection's memory (a
  * list node of pointers and sizes; 64 bytes in 0.9.75, measured) */
 #define REQ_FIELD_RECORD 64
+/* Most query arguments a request may have (on_uri); no endpoint takes more than about 15 */
+#define QUERY_MAX_FIELDS 64
 /* A response head up to this size fits next to any request head up to REQ_HEAD_MAX; only a
  * larger one (an /authorize redirect echoing a long state) is checked */
 #define RESP_HEAD_SMALL 1024
@@ -273,7 +276,7 @@ static char uri_refused;
 static void uri_too_long(struct rs_resp *r)
 {
     early_error(r, 414, "{\"error\":\"invalid_request\",\"error_description\":"
-                        "\"request URI too long\"}");
+                        "\"request URI too long, or with too many query parameters\"}");
 }
 
 /* The client's address as text ("" when unknown); out holds INET6_ADDRSTRLEN bytes. */
@@ -319,20 +322,30 @@ static void send_raw(struct MHD_Connection *conn, const struct rs_resp *r, const
     /* the socket is non-blocking and nothing of this request has been sent: a few hundred
      * bytes fit in its buffer. The FIN after them ends the client's wait; libmicrohttpd closes
      * the socket when it next looks at it (on_request refuses to go on). */
-    if (!ok || send(fd->connect_fd, out.ptr, out.len, MSG_NOSIGNAL) < 0)
+    size_t sent = 0;
+    while (ok && sent < out.len) {
+        ssize_t n = send(fd->connect_fd, out.ptr + sent, out.len - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        sent += (size_t)n;
+    }
+    if (sent < out.len)
         RS_LOG_WARN("raw_answer_unsent", "status", "414", NULL);
     shutdown(fd->connect_fd, SHUT_WR);
     rs_buf_free(&out);
 }
 
 /* libmicrohttpd calls this with the request's URI as received, before it parses the query into
- * records in the connection's memory (REQ_FIELD_RECORD bytes each). A query with more of them
- * than that memory holds makes libmicrohttpd 0.9.75 give up on the request without an answer
- * and keep the connection open until connectionTimeout; the head limit (REQ_HEAD_MAX) would
- * refuse such a request anyway. So a URI whose own size plus its records exceed REQ_HEAD_MAX is
- * answered 414 here, before libmicrohttpd tries, and the endpoint is told as of a 413 or 431
- * (the audit of /revoke). The method and headers are not known yet. The return value becomes
- * the request's *con_cls. */
+ * records in the connection's memory (REQ_FIELD_RECORD bytes each). When the query's records and
+ * the rest of the head do not fit in that memory, libmicrohttpd 0.9.75 gives up on the request
+ * without an answer and keeps the connection open until connectionTimeout: about 240 arguments
+ * alone, or 130 next to 7 KB of headers. So a URI with more than QUERY_MAX_FIELDS arguments, or
+ * whose own size plus its records exceed REQ_HEAD_MAX (which the head limit would refuse
+ * anyway), is answered 414 here, before libmicrohttpd tries, and the endpoint is told as of a
+ * 413 or 431 (the audit of /revoke). The method and headers are not known yet. The return value
+ * becomes the request's *con_cls. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct rs_http *h = cls;
@@ -342,13 +355,14 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     size_t records = 1, len = (size_t)(q - uri);
     for (const char *p = q; *p; p++, len++)
         records += *p == '&';
-    if (len + records * REQ_FIELD_RECORD <= REQ_HEAD_MAX)
+    if (records <= QUERY_MAX_FIELDS && len + records * REQ_FIELD_RECORD <= REQ_HEAD_MAX)
         return NULL;
     uint64_t t0 = rs_clock_mono_us();
     char path[256], addr[INET6_ADDRSTRLEN];
     size_t plen = (size_t)(q - uri) < sizeof path - 1 ? (size_t)(q - uri) : sizeof path - 1;
     memcpy(path, uri, plen);
     path[plen] = '\0';
+    MHD_http_unescape(path); /* as the endpoints see it: /re%76oke is /revoke */
     client_addr_text(conn, addr);
     struct rs_req req = {.method = "", .path = path, .body = "", .remote_addr = addr,
                          .refused = 414};
@@ -825,16 +839,34 @@ int rs_http_port(const struct rs_http *h)
     return h->port;
 }
 
+/* Closes the listening socket without telling libmicrohttpd. Its own way, MHD_quiesce_daemon,
+ * races its epoll worker threads for the removal of the socket from their epoll sets and aborts
+ * the process when it loses (0.9.75, "Failed to remove listen FD from epoll set"; seen under
+ * keep-alive load). Instead, an unbound socket takes the listening socket's descriptor number
+ * (dup2): the listening socket's last reference goes, so the kernel closes it, frees the port
+ * and drops it from every epoll set, while libmicrohttpd keeps a valid descriptor that it closes
+ * in MHD_stop_daemon. A worker that still tries to accept on it gets EINVAL and goes on. */
+static void release_listener(struct rs_http *h)
+{
+    const union MHD_DaemonInfo *li = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
+    if (!li || li->listen_fd == MHD_INVALID_SOCKET)
+        return;
+    int dummy = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (dummy < 0 || dup2(dummy, li->listen_fd) < 0)
+        RS_LOG_WARN("listener_not_released", "reason", strerror(errno), NULL);
+    if (dummy >= 0)
+        close(dummy);
+}
+
 void rs_http_stop(struct rs_http *h, unsigned grace_ms)
 {
     if (!h)
         return;
-    /* From now on on_accept closes every new connection at once. libmicrohttpd's own way to stop
-     * accepting, MHD_quiesce_daemon, races its epoll worker threads for the removal of the
-     * listening socket from their epoll sets and aborts the process when it loses (0.9.75,
-     * daemon.c "Failed to remove listen FD from epoll set"; seen under keep-alive load). The
-     * listening socket stays open until MHD_stop_daemon. */
+    /* From now on on_accept closes every new connection at once, and the listening socket is
+     * released (release_listener), so the port is free for a successor and new connections are
+     * refused. */
     atomic_store(&h->flags.draining, true);
+    release_listener(h);
     /* open connections finish their request in progress (answers say Connection: close, new
      * requests get 503), then close */
     for (unsigned waited = 0; count_of(h, false) > 0 && waited < grace_ms; waited += 10)

@@ -41,12 +41,12 @@ static enum rs_err durable_histogram(struct rs_buf *b, const struct rs_store_sta
             e = rs_buf_printf(b, "rescind_store_durable_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
                               (unsigned long long)cum);
     }
+    /* the count is the buckets' sum, read once: a separate counter could be a step ahead */
     if (!e)
         e = rs_buf_printf(b,
-                          "rescind_store_durable_commit_seconds_sum %g\n"
+                          "rescind_store_durable_commit_seconds_sum %.6f\n"
                           "rescind_store_durable_commit_seconds_count %llu\n",
-                          (double)st->durable_us_total / 1e6,
-                          (unsigned long long)st->durable_count);
+                          (double)st->durable_us_total / 1e6, (unsigned long long)cum);
     return e;
 }
 

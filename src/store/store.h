@@ -226,8 +226,8 @@ struct rs_store_stats {
     uint64_t commits, commit_us_total, batched_jobs, commit_failures;
     uint64_t tokens_revoked; /* tokens whose revocation was committed, by any path */
     /* durable commits: from a batch's BEGIN to the end of the fsync that made it durable (what
-     * a waiting request sees of the store); per bucket (not cumulative), count and sum */
-    uint64_t durable_buckets[RS_STORE_DURABLE_BUCKETS], durable_count, durable_us_total;
+     * a waiting request sees of the store); per bucket (not cumulative) and the sum */
+    uint64_t durable_buckets[RS_STORE_DURABLE_BUCKETS], durable_us_total;
 };
 void rs_store_stats(struct rs_store *s, struct rs_store_stats *out);
 

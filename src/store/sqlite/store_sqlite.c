@@ -286,7 +286,7 @@ struct rs_store {
     pthread_mutex_t readers_lock;
     struct conn *readers;
     atomic_uint_fast64_t commits, commit_us, batched, failures;
-    atomic_uint_fast64_t durable[RS_STORE_DURABLE_BUCKETS], durable_count, durable_us;
+    atomic_uint_fast64_t durable[RS_STORE_DURABLE_BUCKETS], durable_us;
     atomic_uint_fast64_t tokens_revoked; /* by committed transactions (rescind_tokens_revoked_total) */
     atomic_uint_fast64_t client_gen; /* bumped after every committed client change */
     atomic_uint_fast64_t token_gen;  /* bumped after every commit that changed token rows */
@@ -709,7 +709,8 @@ static void durable_observe(struct rs_store *s, const struct job *jobs)
                    "one bucket per bound, plus +Inf");
     uint64_t now = rs_clock_mono_us(), prev = 0;
     for (const struct job *j = jobs; j; j = j->next) {
-        if (j->t_begin == prev || !j->kept)
+        /* kept with an error: its batch's COMMIT failed and rolled it back */
+        if (j->t_begin == prev || !j->kept || j->result != RS_OK)
             continue;
         prev = j->t_begin;
         uint64_t us = now - prev;
@@ -717,7 +718,6 @@ static void durable_observe(struct rs_store *s, const struct job *jobs)
         while (b < sizeof bounds / sizeof bounds[0] && us > bounds[b])
             b++;
         atomic_fetch_add(&s->durable[b], 1);
-        atomic_fetch_add(&s->durable_count, 1);
         atomic_fetch_add(&s->durable_us, us);
     }
 }
@@ -773,8 +773,10 @@ static void *syncer_main(void *arg)
             RS_LOG_ERROR("store_fsync_failed", "errno", err, NULL);
             atomic_store(&s->sync_broken, true);
         } else if (wrote || dirty) {
+            /* reached with sync_broken too, where no fsync ran: nothing became durable */
+            if (!atomic_load(&s->sync_broken))
+                durable_observe(s, batch);
             dirty = false;
-            durable_observe(s, batch);
         }
         if (atomic_load(&s->sync_broken)) {
             for (struct job *j = batch; j; j = j->next)
@@ -1137,7 +1139,6 @@ void rs_store_stats(struct rs_store *s, struct rs_store_stats *out)
     out->tokens_revoked = atomic_load(&s->tokens_revoked);
     for (size_t i = 0; i < RS_STORE_DURABLE_BUCKETS; i++)
         out->durable_buckets[i] = atomic_load(&s->durable[i]);
-    out->durable_count = atomic_load(&s->durable_count);
     out->durable_us_total = atomic_load(&s->durable_us);
 }
 
