@@ -511,11 +511,17 @@ test('a redirect too large for what the request leaves of the connection memory:
   const rest = new URLSearchParams(u.search);
   rest.delete('state');
   u.search = `?state=${encodeURIComponent(state)}&${rest}`;
-  for (let n = 0; n <= 120; n += 10) { // beyond about 150, libmicrohttpd runs out of records itself
+  // (over 64 arguments in all: 414, before libmicrohttpd would run out of records)
+  const own = 1 + [...rest.keys()].length;
+  for (let n = 0; n <= 120; n += 10) {
     const extra = Array.from({ length: n }, (_, i) => `x${i}=1`).join('&');
     const r = await rawRequest(`${u}${extra ? '&' + extra : ''}`, []);
-    assert.ok(r.status === '302' || (r.status === '431' && r.body.includes('"error":"invalid_request"')),
-      `${n} arguments: ${r.status} ${r.body.slice(0, 80)}`);
+    if (own + n > 64) {
+      assert.ok(r.status === '414' && r.body.includes('"error":"invalid_request"'), `${n} arguments: ${r.status}`);
+    } else {
+      assert.ok(r.status === '302' || (r.status === '431' && r.body.includes('"error":"invalid_request"')),
+        `${n} arguments: ${r.status} ${r.body.slice(0, 80)}`);
+    }
   }
   const health = await fetch(new URL('/health', as.issuer));
   assert.equal(health.status, 200, 'server still serves');
