@@ -270,6 +270,15 @@ static void ipv4_text(const struct in_addr *a, char *out)
     }
 }
 
+/* What every answer gets, however it is sent: its request id, its metrics, its access-log line. */
+static void account(const struct rs_req *req, struct rs_resp *resp, unsigned route, uint64_t t0)
+{
+    rs_resp_header(resp, "X-Request-Id", req->request_id);
+    uint64_t us = rs_clock_mono_us() - t0;
+    rs_metrics_observe(route, resp->status, us);
+    access_log("request", req, resp, us);
+}
+
 /* *con_cls of a request refused by on_uri: answered already, nothing allocated */
 static char uri_refused;
 
@@ -331,8 +340,11 @@ static void send_raw(struct MHD_Connection *conn, const struct rs_resp *r, const
             break;
         sent += (size_t)n;
     }
-    if (sent < out.len)
-        RS_LOG_WARN("raw_answer_unsent", "status", "414", NULL);
+    if (sent < out.len) {
+        char st[RS_I64_STRLEN];
+        rs_fmt_i64(st, r->status);
+        RS_LOG_WARN("raw_answer_unsent", "status", st, NULL);
+    }
     shutdown(fd->connect_fd, SHUT_WR);
     rs_buf_free(&out);
 }
@@ -372,11 +384,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     uri_too_long(&resp);
     unsigned route = RS_METRICS_MAX_ROUTES - 1;
     h->fn(h->app, &req, &resp, &route);
-    rs_resp_header(&resp, "X-Request-Id", req.request_id);
+    account(&req, &resp, route, t0);
     send_raw(conn, &resp, "URI Too Long");
-    uint64_t us = rs_clock_mono_us() - t0;
-    rs_metrics_observe(route, resp.status, us);
-    access_log("request", &req, &resp, us);
     rs_resp_free(&resp);
     return &uri_refused;
 }
@@ -453,12 +462,9 @@ static enum MHD_Result finish(struct MHD_Connection *conn, struct conn_state *st
         resp->no_store = true;
     }
     fit_response_head(st);
-    rs_resp_header(resp, "X-Request-Id", st->req.request_id);
     if (atomic_load(&st->http->flags.draining)) /* no further request on this connection */
         rs_resp_header(resp, "Connection", "close");
-    uint64_t us = rs_clock_mono_us() - st->t0;
-    rs_metrics_observe(st->route, resp->status, us);
-    access_log("request", &st->req, resp, us);
+    account(&st->req, resp, st->route, st->t0);
     enum MHD_Result ret = send_resp(conn, resp);
     rs_resp_free(resp);
     rs_form_free(&st->req.query);
@@ -647,6 +653,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
+/* An answer the HTTP layer made itself (413, 431, 503 while stopping): the endpoint may record
+ * it (the audit of /revoke); the response stays as it is. */
+static void tell_refused(struct rs_http *h, struct conn_state *st)
+{
+    st->req.refused = st->resp.status;
+    h->fn(h->app, &st->req, &st->resp, &st->route);
+}
+
 /* The request is complete (head and body): answers it, or starts its asynchronous answer. */
 static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *conn,
                                      struct conn_state *st)
@@ -658,8 +672,7 @@ static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *c
             too_large(&st->resp);
         else
             head_too_large(&st->resp);
-        st->req.refused = st->resp.status; /* the endpoint may record it (the audit of /revoke) */
-        h->fn(h->app, &st->req, &st->resp, &st->route);
+        tell_refused(h, st);
     } else {
         /* counted before closing is read, so that rs_http_stop either sees this request in
          * suspended or this request sees closing (both sequentially consistent) */
@@ -667,9 +680,7 @@ static enum MHD_Result start_request(struct rs_http *h, struct MHD_Connection *c
         if (st->late || atomic_load(&h->flags.closing)) {
             atomic_fetch_sub(&st->counter->suspended, 1);
             shutting_down(&st->resp);
-            /* the endpoint records it, as a 413 (the store is closed only after this returns) */
-            st->req.refused = st->resp.status;
-            h->fn(h->app, &st->req, &st->resp, &st->route);
+            tell_refused(h, st); /* the store is closed only after the daemon stops */
             return finish(conn, st);
         }
         h->fn(h->app, &st->req, &st->resp, &st->route);

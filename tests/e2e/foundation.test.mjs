@@ -522,39 +522,36 @@ test('SIGTERM under keep-alive load: clean exit, every 200 durable, later reques
   const auth = basic(c.client_id, c.client_secret);
   const tokens = [], statuses = new Map();
   let stop = false;
-  const loop = async () => {
+  // one client: sends the same request on its keep-alive connection until told to stop or its
+  // connection is closed (or a new one refused: the server is going), handing each answer on
+  const client = (path, params, answered) => async () => {
     while (!stop) {
       let r;
       try {
-        r = await s.form('/token', { grant_type: 'client_credentials' }, { headers: { authorization: auth } });
-      } catch {
-        return; // the connection closed, or a new one was refused: the server is going
-      }
-      statuses.set(r.status, (statuses.get(r.status) || 0) + 1);
-      if (r.status === 200) tokens.push(r.json.access_token);
-      else if (r.status === 503) {
-        assert.equal(r.json.error, 'temporarily_unavailable');
-        assert.equal(r.headers.get('connection'), 'close');
-      }
-    }
-  };
-  // revocations too: one refused while the server stops still leaves its audit record
-  const revoke503 = [];
-  let revoked = 0;
-  const revokeLoop = async () => {
-    while (!stop) {
-      let r;
-      try {
-        r = await s.form('/revoke', { token: 'not-a-token' }, { headers: { authorization: auth } });
+        r = await s.form(path, params, { headers: { authorization: auth } });
       } catch {
         return;
       }
-      if (r.status === 503) revoke503.push(r.headers.get('x-request-id'));
-      else assert.equal(r.status, 200);
-      revoked++;
+      answered(r);
     }
   };
-  const loops = [...Array.from({ length: 24 }, loop), ...Array.from({ length: 8 }, revokeLoop)];
+  const issuing = client('/token', { grant_type: 'client_credentials' }, (r) => {
+    statuses.set(r.status, (statuses.get(r.status) || 0) + 1);
+    if (r.status === 200) tokens.push(r.json.access_token);
+    else if (r.status === 503) {
+      assert.equal(r.json.error, 'temporarily_unavailable');
+      assert.equal(r.headers.get('connection'), 'close');
+    }
+  });
+  // revocations too: one refused while the server stops still leaves its audit record
+  const revoke503 = [];
+  let revoked = 0;
+  const revoking = client('/revoke', { token: 'not-a-token' }, (r) => {
+    if (r.status === 503) revoke503.push(r.headers.get('x-request-id'));
+    else assert.equal(r.status, 200);
+    revoked++;
+  });
+  const loops = [...Array.from({ length: 24 }, issuing), ...Array.from({ length: 8 }, revoking)];
   await new Promise((r) => setTimeout(r, 400));
   s.proc.kill('SIGTERM');
   const { code, signal } = await s.exited;
